@@ -1,0 +1,3 @@
+"""Steward: reads DAO proposals for people."""
+
+__version__ = "0.1.0"

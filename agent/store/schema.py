@@ -1,0 +1,112 @@
+"""Table definitions. Changing them means adding a migration in `migrations.py`."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+schema_migrations = Table(
+    "schema_migrations",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("applied_at", Integer, nullable=False),
+)
+
+spaces = Table(
+    "spaces",
+    metadata,
+    Column("source", String(20), primary_key=True),
+    Column("id", String(300), primary_key=True),
+    Column("data", JSON, nullable=False),
+    Column("flagged", Boolean, nullable=False, default=False),
+    Column("updated_at", Integer, nullable=False),
+)
+
+proposals = Table(
+    "proposals",
+    metadata,
+    Column("uid", String(400), primary_key=True),
+    Column("source", String(20), nullable=False),
+    Column("space", String(300), nullable=False),
+    Column("id", String(300), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("created_ts", Integer, nullable=False),
+    Column("end_ts", Integer),
+    Column("flagged", Boolean, nullable=False, default=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("first_seen", Integer, nullable=False),
+    Column("last_seen", Integer, nullable=False),
+    Column("deleted_at", Integer),
+    Column("votes_complete", Boolean, nullable=False, default=False),
+    # What the vector index holds for this proposal (null: nothing).
+    Column("indexed_hash", String(64)),
+    Column("indexed_state", String(20)),
+    Column("indexed_flagged", Boolean),
+    Column("indexed_chunks", Integer, nullable=False, default=0),
+    Index("ix_proposals_source_space", "source", "space"),
+    Index("ix_proposals_id", "id"),
+    Index("ix_proposals_state", "state"),
+)
+
+proposal_history = Table(
+    "proposal_history",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("uid", String(400), nullable=False),
+    Column("at", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),  # created | edited | deleted | restored
+    Column("content_hash", String(64), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_history_uid", "uid"),
+)
+
+votes = Table(
+    "votes",
+    metadata,
+    Column("proposal_uid", String(400), primary_key=True),
+    Column("voter", String(200), primary_key=True),
+    Column("id", String(300), nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("space", String(300), nullable=False),
+    Column("choice", JSON, nullable=False),
+    Column("voting_power", Float, nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("created_ts", Integer, nullable=False),
+)
+
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("source", String(20), primary_key=True),
+    Column("scope", String(500), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated_at", Integer, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(20), nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("started_at", Integer, nullable=False),
+    Column("finished_at", Integer),
+    Column("status", String(20), nullable=False),  # running | ok | failed
+    Column("counts", JSON),
+    Column("error", Text),
+)
