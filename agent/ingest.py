@@ -1,0 +1,96 @@
+"""The ingest pipeline: a source's changes into the record store, in order.
+
+Each item a source yields is applied (with its cursor) before the next is
+pulled, so an interruption anywhere leaves a consistent store that the next
+run resumes from. Vector indexing follows in `agent.indexer`.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from agent.errors import StewardError
+from agent.ports import ProposalPage, ProposalsGone, ProposalSource, SpaceSeen, SyncItem, VotePage
+from agent.progress import NoProgress, Progress
+from agent.store import RecordStore
+
+
+class IngestCounts(BaseModel):
+    new: int = 0
+    updated: int = 0
+    edited: int = 0
+    unchanged: int = 0
+    restored: int = 0
+    deleted: int = 0
+    votes: int = 0
+    spaces: int = 0
+
+
+class IngestFailed(StewardError):
+    """Ingest stopped part-way; what was applied before stays applied."""
+
+    def __init__(self, message: str, counts: IngestCounts) -> None:
+        super().__init__(message)
+        self.counts = counts
+
+
+def ingest(
+    source: ProposalSource,
+    store: RecordStore,
+    *,
+    scopes: list[str] | None = None,
+    full: bool = False,
+    votes: bool = True,
+    progress: Progress | None = None,
+) -> IngestCounts:
+    """Sync every scope of `source` into `store`; records the run either way."""
+    progress = progress or NoProgress()
+    scopes = scopes or source.scopes()
+    counts = IngestCounts()
+    run_id = store.start_run(source.name, scopes)
+    try:
+        for scope in scopes:
+            progress.start(f"{source.name}:{scope}")
+            for item in source.sync(scope, store, full=full, votes=votes):
+                _apply(item, store, counts)
+                progress.advance(f"{source.name}:{scope}", _size(item), _note(item))
+    except BaseException as exc:
+        message = str(exc) or exc.__class__.__name__
+        store.finish_run(run_id, "failed", counts.model_dump(), message)
+        if isinstance(exc, StewardError | KeyboardInterrupt):
+            raise IngestFailed(f"ingest from {source.name} stopped: {message}", counts) from exc
+        raise
+    store.finish_run(run_id, "ok", counts.model_dump())
+    return counts
+
+
+def _apply(item: SyncItem, store: RecordStore, counts: IngestCounts) -> None:
+    if isinstance(item, SpaceSeen):
+        store.upsert_space(item.space)
+        counts.spaces += 1
+    elif isinstance(item, ProposalPage):
+        for change in store.apply_proposals(item.proposals, item.cursor):
+            setattr(counts, change.kind, getattr(counts, change.kind) + 1)
+            if change.content_changed and change.kind != "new":
+                counts.edited += 1
+    elif isinstance(item, ProposalsGone):
+        counts.deleted += store.mark_deleted(item.uids)
+    elif isinstance(item, VotePage):
+        complete = item.proposal_uid if item.complete else None
+        counts.votes += store.apply_votes(item.votes, item.cursor, complete_uid=complete)
+
+
+def _size(item: SyncItem) -> int:
+    if isinstance(item, ProposalPage):
+        return len(item.proposals)
+    if isinstance(item, VotePage):
+        return len(item.votes)
+    return 0
+
+
+def _note(item: SyncItem) -> str | None:
+    if isinstance(item, VotePage):
+        return f"votes of {item.proposal_uid}"
+    if isinstance(item, ProposalPage):
+        return "proposals"
+    return None

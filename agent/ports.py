@@ -1,0 +1,122 @@
+"""The small interfaces `agent/` needs from the outside world.
+
+Connectors implement them; tests swap in local counterparts. Nothing here
+imports a connector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.models import Proposal, Space, Vote
+from agent.store.records import CursorUpdate, ProposalRef
+
+
+class SpaceSeen(BaseModel):
+    """The source's current description of a space."""
+
+    model_config = ConfigDict(frozen=True)
+    space: Space
+
+
+class ProposalPage(BaseModel):
+    """Proposals to upsert, and the cursor that covers them."""
+
+    model_config = ConfigDict(frozen=True)
+    proposals: list[Proposal]
+    cursor: CursorUpdate | None = None
+
+
+class ProposalsGone(BaseModel):
+    """Stored proposals the source no longer has (deleted at the source)."""
+
+    model_config = ConfigDict(frozen=True)
+    uids: list[str]
+
+
+class VotePage(BaseModel):
+    """Votes of one proposal; `complete` once no more can arrive."""
+
+    model_config = ConfigDict(frozen=True)
+    proposal_uid: str
+    votes: list[Vote]
+    cursor: CursorUpdate | None = None
+    complete: bool = False
+
+
+SyncItem = SpaceSeen | ProposalPage | ProposalsGone | VotePage
+
+
+class SyncState(Protocol):
+    """What a source may read of the store to plan an incremental sync."""
+
+    def get_cursor(self, source: str, scope: str) -> dict[str, Any] | None: ...
+
+    def refs(self, source: str, space: str) -> list[ProposalRef]: ...
+
+
+class ProposalSource(Protocol):
+    """A place proposals come from: Snapshot, a Governor, an archive file."""
+
+    name: str
+
+    def scopes(self) -> list[str]:
+        """The spaces (or governors) this source will sync."""
+        ...
+
+    def sync(
+        self, scope: str, state: SyncState, *, full: bool = False, votes: bool = True
+    ) -> Iterator[SyncItem]:
+        """Yield changes in order; each is applied before the next is pulled."""
+        ...
+
+
+class Embedder(Protocol):
+    """Turns text into vectors (the bundled MiniLM by default)."""
+
+    model_name: str
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+class Chunk(BaseModel):
+    """A piece of a proposal as stored in the vector index."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    proposal_uid: str
+    index: int
+    text: str
+    metadata: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+
+class ChunkHit(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    chunk_id: str
+    proposal_uid: str
+    text: str
+    distance: float
+    metadata: dict[str, Any]
+
+
+class VectorIndex(Protocol):
+    """Chunk vectors with metadata, queryable by similarity."""
+
+    def replace(self, uid: str, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]
+                ) -> None:
+        """Make `chunks` the only chunks of proposal `uid`."""
+        ...
+
+    def relabel(self, uid: str, metadata: dict[str, str | int | float | bool]) -> int:
+        """Update metadata of every chunk of `uid` without re-embedding."""
+        ...
+
+    def remove(self, uid: str) -> None: ...
+
+    def query(self, vector: Sequence[float], *, limit: int,
+              where: dict[str, Any] | None = None) -> list[ChunkHit]: ...
+
+    def count(self) -> int: ...
