@@ -61,7 +61,9 @@ def sync_index(
     pending_chunks = 0
     for proposal in to_embed:
         chunks, dropped = chunk_proposal(
-            proposal, max_words=chunking.max_words, overlap=chunking.overlap_words,
+            proposal,
+            max_words=chunking.max_words,
+            overlap=chunking.overlap_words,
             max_chunks=chunking.max_chunks,
         )
         counts.chunks_left_out += dropped

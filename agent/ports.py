@@ -105,8 +105,9 @@ class ChunkHit(BaseModel):
 class VectorIndex(Protocol):
     """Chunk vectors with metadata, queryable by similarity."""
 
-    def replace(self, uid: str, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]
-                ) -> None:
+    def replace(
+        self, uid: str, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]
+    ) -> None:
         """Make `chunks` the only chunks of proposal `uid`."""
         ...
 
@@ -116,7 +117,8 @@ class VectorIndex(Protocol):
 
     def remove(self, uid: str) -> None: ...
 
-    def query(self, vector: Sequence[float], *, limit: int,
-              where: dict[str, Any] | None = None) -> list[ChunkHit]: ...
+    def query(
+        self, vector: Sequence[float], *, limit: int, where: dict[str, Any] | None = None
+    ) -> list[ChunkHit]: ...
 
     def count(self) -> int: ...

@@ -53,7 +53,9 @@ def search(
     if not query.strip():
         return []
     vector = embedder.embed([query])[0]
-    chunks = index.query(vector, limit=limit * _OVERFETCH, where=build_filter(spaces, include_flagged))
+    chunks = index.query(
+        vector, limit=limit * _OVERFETCH, where=build_filter(spaces, include_flagged)
+    )
     best: dict[str, SearchHit] = {}
     for hit in chunks:
         if hit.proposal_uid in best:
@@ -62,10 +64,14 @@ def search(
         created = meta.get("created")
         text = hit.text.split("\n\n", 1)[-1]
         best[hit.proposal_uid] = SearchHit(
-            uid=hit.proposal_uid, title=str(meta.get("title", "")), space=str(meta.get("space", "")),
-            source=str(meta.get("source", "")), state=str(meta.get("state", "")),
+            uid=hit.proposal_uid,
+            title=str(meta.get("title", "")),
+            space=str(meta.get("space", "")),
+            source=str(meta.get("source", "")),
+            state=str(meta.get("state", "")),
             created=utc(int(created)) if isinstance(created, int | float) else None,
-            flagged=bool(meta.get("flagged", False)), score=round(1.0 - hit.distance, 4),
+            flagged=bool(meta.get("flagged", False)),
+            score=round(1.0 - hit.distance, 4),
             passage=text,
         )
         if len(best) == limit:

@@ -29,8 +29,9 @@ def open_chroma_client(*, url: str | None, path: Path) -> Any:
             raise ConfigError(f"vector_store.url: {url!r} is not an http(s) URL")
         port = parsed.port or (443 if parsed.scheme == "https" else 8000)
         try:
-            return chromadb.HttpClient(host=parsed.hostname, port=port,
-                                       ssl=parsed.scheme == "https", settings=settings)
+            return chromadb.HttpClient(
+                host=parsed.hostname, port=port, ssl=parsed.scheme == "https", settings=settings
+            )
         except Exception as exc:  # chromadb raises plain Exceptions for connection errors
             raise StoreError(f"cannot reach the Chroma server at {url}: {exc}") from exc
     path.mkdir(parents=True, exist_ok=True)
@@ -45,8 +46,9 @@ class ChromaIndex:
             collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
         )
 
-    def replace(self, uid: str, chunks: Sequence[Chunk],
-                vectors: Sequence[Sequence[float]]) -> None:
+    def replace(
+        self, uid: str, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]
+    ) -> None:
         self.remove(uid)
         for start in range(0, len(chunks), _MAX_BATCH):
             part = chunks[start : start + _MAX_BATCH]
@@ -68,20 +70,33 @@ class ChromaIndex:
     def remove(self, uid: str) -> None:
         self._collection.delete(where={"proposal_uid": uid})
 
-    def query(self, vector: Sequence[float], *, limit: int,
-              where: dict[str, Any] | None = None) -> list[ChunkHit]:
+    def query(
+        self, vector: Sequence[float], *, limit: int, where: dict[str, Any] | None = None
+    ) -> list[ChunkHit]:
         result = self._collection.query(
-            query_embeddings=[list(vector)], n_results=limit, where=where or None,
+            query_embeddings=[list(vector)],
+            n_results=limit,
+            where=where or None,
             include=["documents", "metadatas", "distances"],
         )
         hits = []
         for cid, doc, meta, dist in zip(
-            result["ids"][0], result["documents"][0], result["metadatas"][0],
-            result["distances"][0], strict=True,
+            result["ids"][0],
+            result["documents"][0],
+            result["metadatas"][0],
+            result["distances"][0],
+            strict=True,
         ):
             meta = dict(meta or {})
-            hits.append(ChunkHit(chunk_id=cid, proposal_uid=str(meta.get("proposal_uid", "")),
-                                 text=doc or "", distance=float(dist), metadata=meta))
+            hits.append(
+                ChunkHit(
+                    chunk_id=cid,
+                    proposal_uid=str(meta.get("proposal_uid", "")),
+                    text=doc or "",
+                    distance=float(dist),
+                    metadata=meta,
+                )
+            )
         return hits
 
     def count(self) -> int:

@@ -34,8 +34,9 @@ def resolve_model_path(name: str) -> Path:
 class SentenceTransformerEmbedder:
     """Normalised embeddings, so cosine distance is 1 - dot product."""
 
-    def __init__(self, model: str = BUNDLED_MODEL, *, batch_size: int = 32,
-                 device: str = "cpu") -> None:
+    def __init__(
+        self, model: str = BUNDLED_MODEL, *, batch_size: int = 32, device: str = "cpu"
+    ) -> None:
         self.model_name = model
         self.batch_size = batch_size
         self.device = device
@@ -56,8 +57,11 @@ class SentenceTransformerEmbedder:
         if not texts:
             return []
         vectors = self._load().encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-            show_progress_bar=False, convert_to_numpy=True,
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+            convert_to_numpy=True,
         )
         self.texts_embedded += len(texts)
         return vectors.tolist()

@@ -69,8 +69,11 @@ class Bookkeeping:
                 .order_by(_P.c.created_ts)
             ):
                 action = "embed" if row.stale else "metadata"
-                tasks.append(IndexTask(uid=row.uid, action=action,
-                                       proposal=Proposal.model_validate(row.data)))
+                tasks.append(
+                    IndexTask(
+                        uid=row.uid, action=action, proposal=Proposal.model_validate(row.data)
+                    )
+                )
             for uid in conn.execute(
                 select(_P.c.uid).where(_P.c.deleted_at.is_not(None), _P.c.indexed_hash.is_not(None))
             ).scalars():
@@ -79,28 +82,38 @@ class Bookkeeping:
 
     def set_indexed(self, proposal: Proposal | None, uid: str, chunks: int) -> None:
         """Record what the index now holds for `uid` (None: nothing)."""
-        values: dict[str, Any] = {"indexed_chunks": chunks, "indexed_hash": None,
-                                  "indexed_state": None, "indexed_flagged": None}
+        values: dict[str, Any] = {
+            "indexed_chunks": chunks,
+            "indexed_hash": None,
+            "indexed_state": None,
+            "indexed_flagged": None,
+        }
         if proposal is not None:
-            values.update(indexed_hash=proposal.content_hash, indexed_state=proposal.state,
-                          indexed_flagged=proposal.flagged)
+            values.update(
+                indexed_hash=proposal.content_hash,
+                indexed_state=proposal.state,
+                indexed_flagged=proposal.flagged,
+            )
         with self.engine.begin() as conn:
             conn.execute(update(_P).where(_P.c.uid == uid).values(**values))
 
     def start_run(self, source: str, scopes: list[str]) -> int:
         with self.engine.begin() as conn:
             result = conn.execute(
-                schema.runs.insert().values(source=source, scopes=scopes,
-                                            started_at=int(time.time()), status="running")
+                schema.runs.insert().values(
+                    source=source, scopes=scopes, started_at=int(time.time()), status="running"
+                )
             )
             return int(result.inserted_primary_key[0])
 
-    def finish_run(self, run_id: int, status: str, counts: dict[str, Any],
-                   error: str | None = None) -> None:
+    def finish_run(
+        self, run_id: int, status: str, counts: dict[str, Any], error: str | None = None
+    ) -> None:
         with self.engine.begin() as conn:
             conn.execute(
-                update(schema.runs).where(schema.runs.c.id == run_id).values(
-                    finished_at=int(time.time()), status=status, counts=counts, error=error)
+                update(schema.runs)
+                .where(schema.runs.c.id == run_id)
+                .values(finished_at=int(time.time()), status=status, counts=counts, error=error)
             )
 
     def last_runs(self, limit: int = 5) -> list[RunRecord]:
@@ -108,9 +121,16 @@ class Bookkeeping:
         with self.engine.connect() as conn:
             rows = conn.execute(select(r).order_by(r.c.id.desc()).limit(limit)).all()
         return [
-            RunRecord(id=x.id, source=x.source, scopes=x.scopes, started_at=utc(x.started_at),
-                      finished_at=utc(x.finished_at) if x.finished_at else None,
-                      status=x.status, counts=x.counts, error=x.error)
+            RunRecord(
+                id=x.id,
+                source=x.source,
+                scopes=x.scopes,
+                started_at=utc(x.started_at),
+                finished_at=utc(x.finished_at) if x.finished_at else None,
+                status=x.status,
+                counts=x.counts,
+                error=x.error,
+            )
             for x in rows
         ]
 
@@ -118,23 +138,35 @@ class Bookkeeping:
         """Counts per source and space, for `steward status`."""
         live = _P.c.deleted_at.is_(None)
         v = schema.votes
-        votes_q = (
-            select(v.c.source, v.c.space, func.count().label("n"))
-            .group_by(v.c.source, v.c.space)
+        votes_q = select(v.c.source, v.c.space, func.count().label("n")).group_by(
+            v.c.source, v.c.space
         )
-        query = select(
-            _P.c.source, _P.c.space, func.count().label("total"),
-            func.sum(case((and_(live, _P.c.state.in_(["pending", "active"])), 1), else_=0)),
-            func.sum(case((_P.c.deleted_at.is_not(None), 1), else_=0)),
-            func.sum(case((and_(live, _P.c.flagged.is_(True)), 1), else_=0)),
-            func.sum(case((_P.c.indexed_hash.is_not(None), 1), else_=0)),
-        ).group_by(_P.c.source, _P.c.space).order_by(_P.c.source, _P.c.space)
+        query = (
+            select(
+                _P.c.source,
+                _P.c.space,
+                func.count().label("total"),
+                func.sum(case((and_(live, _P.c.state.in_(["pending", "active"])), 1), else_=0)),
+                func.sum(case((_P.c.deleted_at.is_not(None), 1), else_=0)),
+                func.sum(case((and_(live, _P.c.flagged.is_(True)), 1), else_=0)),
+                func.sum(case((_P.c.indexed_hash.is_not(None), 1), else_=0)),
+            )
+            .group_by(_P.c.source, _P.c.space)
+            .order_by(_P.c.source, _P.c.space)
+        )
         with self.engine.connect() as conn:
             vote_counts = {(r.source, r.space): r.n for r in conn.execute(votes_q)}
             rows = conn.execute(query).all()
         return [
-            SpaceSummary(source=r[0], space=r[1], proposals=r[2] - (r[4] or 0), open=r[3] or 0,
-                         deleted=r[4] or 0, flagged=r[5] or 0, indexed=r[6] or 0,
-                         votes=vote_counts.get((r[0], r[1]), 0))
+            SpaceSummary(
+                source=r[0],
+                space=r[1],
+                proposals=r[2] - (r[4] or 0),
+                open=r[3] or 0,
+                deleted=r[4] or 0,
+                flagged=r[5] or 0,
+                indexed=r[6] or 0,
+                votes=vote_counts.get((r[0], r[1]), 0),
+            )
             for r in rows
         ]

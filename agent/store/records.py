@@ -153,7 +153,11 @@ class RecordStore(Bookkeeping):
     def _history(self, conn: Connection, p: Proposal, kind: str, now: int) -> None:
         conn.execute(
             schema.proposal_history.insert().values(
-                uid=p.uid, at=now, kind=kind, content_hash=p.content_hash, title=p.title,
+                uid=p.uid,
+                at=now,
+                kind=kind,
+                content_hash=p.content_hash,
+                title=p.title,
                 body=p.body,
             )
         )
@@ -173,8 +177,12 @@ class RecordStore(Bookkeeping):
                 conn.execute(update(_P).where(_P.c.uid == uid).values(deleted_at=now))
                 conn.execute(
                     schema.proposal_history.insert().values(
-                        uid=uid, at=now, kind="deleted", content_hash=old.content_hash,
-                        title=old.title, body=old.data.get("body", ""),
+                        uid=uid,
+                        at=now,
+                        kind="deleted",
+                        content_hash=old.content_hash,
+                        title=old.title,
+                        body=old.data.get("body", ""),
                     )
                 )
                 count += 1
@@ -190,9 +198,11 @@ class RecordStore(Bookkeeping):
     def resolve(self, ref: str) -> list[str]:
         """Uids matching a uid, a source id, or a unique prefix of either."""
         with self.engine.connect() as conn:
-            exact = conn.execute(
-                select(_P.c.uid).where((_P.c.uid == ref) | (_P.c.id == ref))
-            ).scalars().all()
+            exact = (
+                conn.execute(select(_P.c.uid).where((_P.c.uid == ref) | (_P.c.id == ref)))
+                .scalars()
+                .all()
+            )
             if exact:
                 return list(exact)
             pattern = ref.replace("%", r"\%").replace("_", r"\_") + "%"
@@ -226,15 +236,24 @@ class RecordStore(Bookkeeping):
 
     def refs(self, source: str, space: str) -> list[ProposalRef]:
         query = select(
-            _P.c.uid, _P.c.id, _P.c.state, _P.c.end_ts, _P.c.data, _P.c.votes_complete,
+            _P.c.uid,
+            _P.c.id,
+            _P.c.state,
+            _P.c.end_ts,
+            _P.c.data,
+            _P.c.votes_complete,
             _P.c.deleted_at,
         ).where(_P.c.source == source, _P.c.space == space)
         with self.engine.connect() as conn:
             return [
                 ProposalRef(
-                    uid=r.uid, id=r.id, state=r.state, end_ts=r.end_ts,
+                    uid=r.uid,
+                    id=r.id,
+                    state=r.state,
+                    end_ts=r.end_ts,
                     scores_final=bool(r.data.get("scores_final")),
-                    votes_complete=bool(r.votes_complete), deleted=r.deleted_at is not None,
+                    votes_complete=bool(r.votes_complete),
+                    deleted=r.deleted_at is not None,
                 )
                 for r in conn.execute(query)
             ]
@@ -244,8 +263,9 @@ class RecordStore(Bookkeeping):
         with self.engine.connect() as conn:
             rows = conn.execute(select(h).where(h.c.uid == uid).order_by(h.c.seq)).all()
         return [
-            HistoryEntry(at=utc(r.at), kind=r.kind, content_hash=r.content_hash, title=r.title,
-                         body=r.body)
+            HistoryEntry(
+                at=utc(r.at), kind=r.kind, content_hash=r.content_hash, title=r.title, body=r.body
+            )
             for r in rows
         ]
 
@@ -287,9 +307,17 @@ class RecordStore(Bookkeeping):
             query = query.limit(limit)
         with self.engine.connect() as conn:
             return [
-                Vote(source=r.source, id=r.id, proposal_uid=r.proposal_uid, space=r.space,
-                     voter=r.voter, choice=r.choice, voting_power=r.voting_power,
-                     reason=r.reason, created=utc(r.created_ts))
+                Vote(
+                    source=r.source,
+                    id=r.id,
+                    proposal_uid=r.proposal_uid,
+                    space=r.space,
+                    voter=r.voter,
+                    choice=r.choice,
+                    voting_power=r.voting_power,
+                    reason=r.reason,
+                    created=utc(r.created_ts),
+                )
                 for r in conn.execute(query)
             ]
 
@@ -302,8 +330,13 @@ class RecordStore(Bookkeeping):
 
     # ---- spaces and cursors ---------------------------------------------
     def upsert_space(self, space: Space) -> None:
-        row = {"source": space.source, "id": space.id, "data": space.model_dump(mode="json"),
-               "flagged": space.flagged, "updated_at": _now()}
+        row = {
+            "source": space.source,
+            "id": space.id,
+            "data": space.model_dump(mode="json"),
+            "flagged": space.flagged,
+            "updated_at": _now(),
+        }
         with self.engine.begin() as conn:
             upsert_rows(conn, schema.spaces, [row], keys=("source", "id"))
 
@@ -324,8 +357,12 @@ class RecordStore(Bookkeeping):
             self._write_cursor(conn, cursor, _now())
 
     def _write_cursor(self, conn: Connection, cursor: CursorUpdate, now: int) -> None:
-        row = {"source": cursor.source, "scope": cursor.scope, "value": cursor.value,
-               "updated_at": now}
+        row = {
+            "source": cursor.source,
+            "scope": cursor.scope,
+            "value": cursor.value,
+            "updated_at": now,
+        }
         upsert_rows(conn, schema.cursors, [row], keys=("source", "scope"))
 
     def cursors(self) -> list[tuple[str, str, dict[str, Any], datetime]]:
@@ -350,9 +387,14 @@ def _stored(row: Any) -> StoredProposal:
 
 def _vote_row(vote: Vote) -> dict[str, Any]:
     return {
-        "proposal_uid": vote.proposal_uid, "voter": vote.voter, "id": vote.id,
-        "source": vote.source, "space": vote.space, "choice": vote.choice,
-        "voting_power": vote.voting_power, "reason": vote.reason,
+        "proposal_uid": vote.proposal_uid,
+        "voter": vote.voter,
+        "id": vote.id,
+        "source": vote.source,
+        "space": vote.space,
+        "choice": vote.choice,
+        "voting_power": vote.voting_power,
+        "reason": vote.reason,
         "created_ts": int(vote.created.timestamp()),
     }
 
