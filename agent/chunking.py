@@ -1,15 +1,17 @@
 """Split proposals into passages the embedding model can hold.
 
-MiniLM reads at most 256 tokens; ~150 words with the title in front stays
-inside that. Table rules, zero-width characters and long runs of markup are
-noise to the model and are dropped from the indexed text (the record store
-keeps the original).
+MiniLM reads at most 256 tokens and silently ignores the rest, so a chunk
+must stay under that: ~120 words with the title in front does. Link targets,
+long hex strings, table rules and zero-width characters cost many tokens and
+carry little meaning; they are dropped from the indexed text (the record
+store keeps the original).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 
 from agent.models import Proposal
 from agent.ports import Chunk
@@ -17,12 +19,18 @@ from agent.ports import Chunk
 _RULE = re.compile(r"(?m)^\s*\|?(\s*:?-{3,}:?\s*\|)+\s*:?-*:?\s*$")
 _DECORATION = re.compile(r"[-=_*#|]{4,}")
 _SPACES = re.compile(r"[ \t]+")
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()\s]|\([^()\s]*\))*\)")
+_URL = re.compile(r"https?://([^/\s)>\]]+)[^\s)>\]]*")
+_HEX = re.compile(r"\b0x[0-9a-fA-F]{16,}\b")
 
 
 def clean_text(text: str) -> str:
     """Drop invisible format characters and markup noise; keep the words."""
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     text = _RULE.sub("", text)
+    text = _MD_LINK.sub(r"\1", text)
+    text = _URL.sub(r"\1", text)
+    text = _HEX.sub(lambda m: m.group(0)[:10] + "…", text)
     text = _DECORATION.sub(" ", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
     return "\n".join(lines)
@@ -54,8 +62,35 @@ def split_words(text: str, max_words: int, overlap: int) -> list[str]:
     return [" ".join(p) for p in pieces if p]
 
 
+TokenCounter = Callable[[Sequence[str]], list[int]]
+
+
+def fit_tokens(title: str, passages: list[str], count: TokenCounter, max_tokens: int) -> list[str]:
+    """Halve passages (by words) until title + passage fits the model's window.
+
+    The model would otherwise ignore everything past its window without a word.
+    """
+    sizes = count([f"{title}\n\n{p}" for p in passages])
+    fitted: list[str] = []
+    for passage, size in zip(passages, sizes, strict=True):
+        words = passage.split()
+        if size <= max_tokens or len(words) < 2:
+            fitted.append(passage)
+        else:
+            half = len(words) // 2
+            halves = [" ".join(words[:half]), " ".join(words[half:])]
+            fitted.extend(fit_tokens(title, halves, count, max_tokens))
+    return fitted
+
+
 def chunk_proposal(
-    proposal: Proposal, *, max_words: int, overlap: int, max_chunks: int
+    proposal: Proposal,
+    *,
+    max_words: int,
+    overlap: int,
+    max_chunks: int,
+    count_tokens: TokenCounter | None = None,
+    max_tokens: int = 256,
 ) -> tuple[list[Chunk], int]:
     """The proposal's chunks and how many were left out by `max_chunks`."""
     title = clean_text(proposal.title).replace("\n", " ")
@@ -63,13 +98,15 @@ def chunk_proposal(
     passages = split_words(clean_text(proposal.body), body_words, min(overlap, body_words - 1))
     if not passages:
         passages = [""]
+    if count_tokens is not None:
+        passages = fit_tokens(title, passages[: max_chunks * 2], count_tokens, max_tokens)
     dropped = max(len(passages) - max_chunks, 0)
     metadata: dict[str, str | int | float | bool] = {
         "proposal_uid": proposal.uid,
         "source": proposal.source,
         "space": proposal.space,
         "state": proposal.state,
-        "created": int(proposal.created.timestamp()),
+        "created": int(proposal.created.timestamp()) if proposal.created else 0,
         "flagged": proposal.flagged,
         "title": title[:300],
     }

@@ -65,6 +65,8 @@ def sync_index(
             max_words=chunking.max_words,
             overlap=chunking.overlap_words,
             max_chunks=chunking.max_chunks,
+            count_tokens=model.count_tokens,
+            max_tokens=model.max_tokens,
         )
         counts.chunks_left_out += dropped
         batch.append((proposal, chunks))

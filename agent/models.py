@@ -74,7 +74,8 @@ class Proposal(_Model):
     quorum: float | None = None
     discussion: str | None = None
     link: str | None = None
-    created: datetime
+    created: datetime | None = None
+    """None only where a source never said (some archives)."""
     updated: datetime | None = None
     flagged: bool = False
     outcome: str | None = None

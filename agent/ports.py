@@ -78,8 +78,12 @@ class Embedder(Protocol):
     """Turns text into vectors (the bundled MiniLM by default)."""
 
     model_name: str
+    max_tokens: int
+    """The model reads this many tokens of a text and ignores the rest."""
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
 
 class Chunk(BaseModel):

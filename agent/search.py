@@ -69,7 +69,7 @@ def search(
             space=str(meta.get("space", "")),
             source=str(meta.get("source", "")),
             state=str(meta.get("state", "")),
-            created=utc(int(created)) if isinstance(created, int | float) else None,
+            created=utc(int(created)) if isinstance(created, int | float) and created else None,
             flagged=bool(meta.get("flagged", False)),
             score=round(1.0 - hit.distance, 4),
             passage=text,

@@ -77,7 +77,7 @@ class EmbeddingSettings(_Section):
 
 
 class ChunkingSettings(_Section):
-    max_words: int = Field(150, ge=20)
+    max_words: int = Field(120, ge=20)
     overlap_words: int = Field(25, ge=0)
     max_chunks: int = Field(200, gt=0)
     """A hostile 10 MB body must not stall ingest: index at most this many chunks."""
@@ -85,7 +85,7 @@ class ChunkingSettings(_Section):
     @field_validator("overlap_words")
     @classmethod
     def _overlap_smaller(cls, value: int, info: Any) -> int:
-        max_words = info.data.get("max_words", 150)
+        max_words = info.data.get("max_words", 120)
         if value >= max_words:
             raise ValueError("must be smaller than chunking.max_words")
         return value

@@ -48,10 +48,24 @@ class SentenceTransformerEmbedder:
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.set_verbosity_error()
+            hf_logging.disable_progress_bar()
             from sentence_transformers import SentenceTransformer
 
             self._model = SentenceTransformer(str(self._path), device=self.device)
         return self._model
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self._load().max_seq_length)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        tokenizer = self._load().tokenizer
+        encoded = tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
+        return [len(ids) for ids in encoded]
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:

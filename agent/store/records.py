@@ -88,7 +88,7 @@ def _proposal_row(p: Proposal, now: int) -> dict[str, Any]:
         "id": p.id,
         "title": p.title,
         "state": p.state,
-        "created_ts": _ts(p.created),
+        "created_ts": _ts(p.created) or 0,
         "end_ts": _ts(p.end),
         "flagged": p.flagged,
         "content_hash": p.content_hash,
