@@ -60,7 +60,7 @@ class HubClient:
         self._limiter = RateLimiter(requests_per_minute, sleep=sleep)
         self._sleep = sleep
         self._max_retries = max_retries
-        self._backoff = wait_exponential_jitter(initial=0.5, max=backoff_max)
+        self._backoff = wait_exponential_jitter(multiplier=0.5, max=backoff_max)
         self.requests = 0
         self.retries = 0
 

@@ -1,0 +1,56 @@
+"""Builds the real pipeline (store, Chroma, MiniLM, Snapshot client) around a FakeHub."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.indexer import IndexCounts, sync_index
+from agent.ingest import IngestCounts, ingest
+from agent.ports import Embedder
+from agent.settings import ChunkingSettings, SnapshotSettings
+from agent.store import RecordStore
+from connectors.chroma_index import ChromaIndex, open_chroma_client
+from connectors.snapshot import HubClient, SnapshotSource
+
+
+@dataclass
+class Pipeline:
+    hub_url: str
+    home: Path
+    embedder: Embedder
+    snapshot: dict[str, Any] = field(default_factory=dict)
+    chroma_url: str | None = None
+    sleeps: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.store = RecordStore(f"sqlite:///{self.home / 'steward.db'}")
+        client = open_chroma_client(url=self.chroma_url, path=self.home / "chroma")
+        self.index = ChromaIndex(client, "steward-test")
+        self.embed_calls = 0
+
+    def settings(self) -> SnapshotSettings:
+        return SnapshotSettings(hub_url=self.hub_url, **self.snapshot)
+
+    def source(self, spaces: list[str], **client_kw: Any) -> SnapshotSource:
+        cfg = self.settings()
+        client = HubClient(
+            cfg.hub_url, timeout=client_kw.pop("timeout", 1.0),
+            requests_per_minute=client_kw.pop("requests_per_minute", 10_000),
+            max_retries=client_kw.pop("max_retries", cfg.max_retries),
+            sleep=self.sleeps.append, **client_kw,
+        )  # fmt: skip
+        return SnapshotSource(client, cfg, spaces)
+
+    def run(self, spaces: list[str], *, full: bool = False, votes: bool = True,
+            **client_kw: Any) -> tuple[IngestCounts, IndexCounts]:  # fmt: skip
+        counts = ingest(self.source(spaces, **client_kw), self.store, full=full, votes=votes)
+        return counts, self.reindex()
+
+    def reindex(self) -> IndexCounts:
+        def factory() -> Embedder:
+            self.embed_calls += 1
+            return self.embedder
+
+        return sync_index(self.store, self.index, factory, ChunkingSettings())
