@@ -28,9 +28,10 @@ _real_connect = socket.socket.connect
 
 def _loopback_only(self: socket.socket, address: object) -> object:
     host = address[0] if isinstance(address, tuple) else None
-    if self.family in (socket.AF_INET, socket.AF_INET6) and host is not None:
-        if host not in ("127.0.0.1", "::1", "localhost") and not str(host).startswith("127."):
-            raise RuntimeError(f"test tried to reach the network: {address!r}")
+    inet = self.family in (socket.AF_INET, socket.AF_INET6)
+    local = host in ("127.0.0.1", "::1", "localhost") or str(host).startswith("127.")
+    if inet and host is not None and not local:
+        raise RuntimeError(f"test tried to reach the network: {address!r}")
     return _real_connect(self, address)
 
 

@@ -34,7 +34,7 @@ def _seed(hub: FakeHub, n: int, *, start: int = 1_700_000_000, step: int = 60) -
             created=start + i * step,
             start=start + i * step,
             end=start + i * step + 3600,
-        )  # fmt: skip
+        )
         for i in range(n)
     ]
 
@@ -234,5 +234,5 @@ def test_votes_are_incremental_and_complete_when_final(hub: FakeHub, pipe: Pipel
 
 
 def test_unknown_space_is_a_clear_error(hub: FakeHub, pipe: Pipeline) -> None:
-    with pytest.raises(IngestFailed, match="no space 'nope.eth'"):
+    with pytest.raises(IngestFailed, match=r"no space 'nope\.eth'"):
         pipe.run(["nope.eth"])

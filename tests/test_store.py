@@ -1,0 +1,108 @@
+"""The record store on a real SQLite file: idempotence, history, votes, cursors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from agent.models import Proposal, Vote
+from agent.store import CursorUpdate, RecordStore, schema
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> RecordStore:
+    return RecordStore(f"sqlite:///{tmp_path / 'db' / 'steward.db'}")
+
+
+def _p(pid: str = "0x1", **kw) -> Proposal:
+    base = dict(source="snapshot", space="a.eth", id=pid, title="T", body="B", state="active",
+                created=T0)  # fmt: skip
+    return Proposal(**{**base, **kw})
+
+
+def _v(voter: str, created: int, choice=1) -> Vote:
+    return Vote(source="snapshot", id=f"v{voter}{created}", proposal_uid="snapshot:0x1",
+                space="a.eth", voter=voter, choice=choice, voting_power=1.0,
+                created=datetime.fromtimestamp(created, UTC))  # fmt: skip
+
+
+def test_migrations_are_recorded_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    first = RecordStore(url)
+    with first.engine.connect() as conn:
+        names = conn.execute(select(schema.schema_migrations.c.name)).scalars().all()
+    assert names == ["m001_initial"]
+    RecordStore(url)  # re-open: nothing re-applied, nothing fails
+
+
+def test_upsert_is_idempotent_and_classifies_changes(store: RecordStore) -> None:
+    assert [c.kind for c in store.apply_proposals([_p()])] == ["new"]
+    assert [c.kind for c in store.apply_proposals([_p()])] == ["unchanged"]
+    scored = store.apply_proposals([_p(scores=[1.0, 2.0])])[0]
+    assert (scored.kind, scored.content_changed) == ("updated", False)
+    edited = store.apply_proposals([_p(body="B2", scores=[1.0, 2.0])])[0]
+    assert (edited.kind, edited.content_changed) == ("updated", True)
+    assert [h.kind for h in store.history("snapshot:0x1")] == ["created", "edited"]
+    # the same proposal twice in one page (a paging boundary) counts once
+    assert len(store.apply_proposals([_p("0x2"), _p("0x2")])) == 1
+
+
+def test_deletion_keeps_the_record_and_restoration_is_recorded(store: RecordStore) -> None:
+    store.apply_proposals([_p()])
+    assert store.mark_deleted(["snapshot:0x1", "snapshot:nope"]) == 1
+    assert store.mark_deleted(["snapshot:0x1"]) == 0
+    assert store.proposals() == [] and len(store.proposals(include_deleted=True)) == 1
+    assert store.get("snapshot:0x1").deleted_at is not None
+    assert store.apply_proposals([_p()])[0].kind == "restored"
+    kinds = [h.kind for h in store.history("snapshot:0x1")]
+    assert kinds == ["created", "deleted", "restored"]
+
+
+def test_votes_latest_per_voter_wins(store: RecordStore) -> None:
+    store.apply_proposals([_p()])
+    assert store.apply_votes([_v("0xa", 10), _v("0xb", 11)]) == 2
+    assert store.apply_votes([_v("0xa", 20, choice=2)]) == 0
+    assert store.apply_votes([_v("0xb", 5, choice=3)]) == 0  # older: ignored
+    votes = {v.voter: v.choice for v in store.votes("snapshot:0x1")}
+    assert votes == {"0xa": 2, "0xb": 1}
+
+
+def test_cursor_moves_with_its_records(store: RecordStore) -> None:
+    cur = CursorUpdate(source="snapshot", scope="proposals:a.eth", value={"created": 5})
+    store.apply_proposals([_p()], cur)
+    assert store.get_cursor("snapshot", "proposals:a.eth") == {"created": 5}
+    bad = Proposal.model_construct(**{**_p("0x3").__dict__, "title": None})  # fails on insert
+    with pytest.raises(Exception):  # noqa: B017 - any DB error: the point is the rollback
+        store.apply_proposals(
+            [_p("0x2"), bad],
+            CursorUpdate(source="snapshot", scope="proposals:a.eth", value={"created": 9}),
+        )
+    assert store.get_cursor("snapshot", "proposals:a.eth") == {"created": 5}
+    assert store.get("snapshot:0x2") is None
+
+
+def test_index_tasks_track_content_state_and_deletion(store: RecordStore) -> None:
+    store.apply_proposals([_p()])
+    assert [t.action for t in store.index_tasks()] == ["embed"]
+    store.set_indexed(_p(), "snapshot:0x1", 2)
+    assert store.index_tasks() == []
+    store.apply_proposals([_p(state="closed")])
+    assert [t.action for t in store.index_tasks()] == ["metadata"]
+    store.set_indexed(_p(state="closed"), "snapshot:0x1", 2)
+    store.mark_deleted(["snapshot:0x1"])
+    assert [t.action for t in store.index_tasks()] == ["remove"]
+
+
+def test_resolve_and_summary(store: RecordStore) -> None:
+    store.apply_proposals([_p("0xabc1"), _p("0xabc2", flagged=True), _p("0xdef", state="closed")])
+    assert store.resolve("snapshot:0xdef") == ["snapshot:0xdef"]
+    assert store.resolve("0xdef") == ["snapshot:0xdef"]
+    assert sorted(store.resolve("0xabc")) == ["snapshot:0xabc1", "snapshot:0xabc2"]
+    assert store.resolve("0x_%") == []  # LIKE wildcards are literal
+    (summary,) = store.summary()
+    assert (summary.proposals, summary.open, summary.flagged) == (3, 2, 1)
