@@ -36,15 +36,18 @@ class Pipeline:
     def source(self, spaces: list[str], **client_kw: Any) -> SnapshotSource:
         cfg = self.settings()
         client = HubClient(
-            cfg.hub_url, timeout=client_kw.pop("timeout", 1.0),
+            cfg.hub_url,
+            timeout=client_kw.pop("timeout", 1.0),
             requests_per_minute=client_kw.pop("requests_per_minute", 10_000),
             max_retries=client_kw.pop("max_retries", cfg.max_retries),
-            sleep=self.sleeps.append, **client_kw,
-        )  # fmt: skip
+            sleep=self.sleeps.append,
+            **client_kw,
+        )
         return SnapshotSource(client, cfg, spaces)
 
-    def run(self, spaces: list[str], *, full: bool = False, votes: bool = True,
-            **client_kw: Any) -> tuple[IngestCounts, IndexCounts]:  # fmt: skip
+    def run(
+        self, spaces: list[str], *, full: bool = False, votes: bool = True, **client_kw: Any
+    ) -> tuple[IngestCounts, IndexCounts]:
         counts = ingest(self.source(spaces, **client_kw), self.store, full=full, votes=votes)
         return counts, self.reindex()
 

@@ -30,8 +30,9 @@ def test_ens_archive_imports_every_proposal(store: RecordStore) -> None:
     assert ingest(ArchiveSource(ENS_ARCHIVE), store).new == 0
 
 
-def test_bad_line_names_line_and_field_and_stores_nothing(tmp_path: Path,
-                                                          store: RecordStore) -> None:  # fmt: skip
+def test_bad_line_names_line_and_field_and_stores_nothing(
+    tmp_path: Path, store: RecordStore
+) -> None:
     lines = ENS_ARCHIVE.read_text().splitlines()[:3]
     broken = json.loads(lines[2])
     del broken["title"]
@@ -42,7 +43,7 @@ def test_bad_line_names_line_and_field_and_stores_nothing(tmp_path: Path,
     assert isinstance(info.value.__cause__, ArchiveError)
     assert store.proposals() == []
     path.write_text("{not json\n")
-    with pytest.raises(IngestFailed, match="a.jsonl:1: not valid JSON"):
+    with pytest.raises(IngestFailed, match=r"a\.jsonl:1: not valid JSON"):
         ingest(ArchiveSource(path), store)
 
 
@@ -57,15 +58,27 @@ def test_steward_export_round_trips(tmp_path: Path, store: RecordStore) -> None:
 
 
 def test_dao_docs_records(tmp_path: Path, store: RecordStore) -> None:
-    record = {"dao": "Yearn", "id": "YIP-0", "file_name": "yip-0.md", "title": "Purpose",
-              "status": "Implemented", "created": "2020-07-22", "authors": "Yearn Community",
-              "body": "What is a YIP?", "links": {"vote": [], "discussion": ["https://x.y"]}}  # fmt: skip
+    record = {
+        "dao": "Yearn",
+        "id": "YIP-0",
+        "file_name": "yip-0.md",
+        "title": "Purpose",
+        "status": "Implemented",
+        "created": "2020-07-22",
+        "authors": "Yearn Community",
+        "body": "What is a YIP?",
+        "links": {"vote": [], "discussion": ["https://x.y"]},
+    }
     path = tmp_path / "y.jsonl"
     path.write_text(json.dumps(record))
     ingest(ArchiveSource(path), store)
     (p,) = store.proposals()
     assert (p.space, p.id, p.created.year, p.discussion) == (
-        "yearn", "yearn:yip-0.md", 2020, "https://x.y")  # fmt: skip
+        "yearn",
+        "yearn:yip-0.md",
+        2020,
+        "https://x.y",
+    )
 
 
 def test_resume_by_line_after_interruption(tmp_path: Path, store: RecordStore) -> None:

@@ -32,10 +32,19 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
     assert exe, "the chroma CLI comes with chromadb"
     port = _free_port()
     proc = subprocess.Popen(
-        [exe, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port",
-         str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            exe,
+            "run",
+            "--path",
+            str(tmp_path / "server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -53,14 +62,21 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def test_ingest_and_search_against_a_chroma_server(chroma_server: str, tmp_path: Path,
-                                                   embedder) -> None:  # fmt: skip
+def test_ingest_and_search_against_a_chroma_server(
+    chroma_server: str, tmp_path: Path, embedder
+) -> None:
     with FakeHub() as hub:
         hub.add_space("ens.eth")
-        hub.add_proposal("ens.eth", title="Fund the ENS public goods working group",
-                         body="Grants for open source and documentation.")  # fmt: skip
-        hub.add_proposal("ens.eth", title="Rotate the root multisig signers",
-                         body="Replace two keyholders of the root key.")  # fmt: skip
+        hub.add_proposal(
+            "ens.eth",
+            title="Fund the ENS public goods working group",
+            body="Grants for open source and documentation.",
+        )
+        hub.add_proposal(
+            "ens.eth",
+            title="Rotate the root multisig signers",
+            body="Replace two keyholders of the root key.",
+        )
         pipe = Pipeline(hub.url, tmp_path, embedder, chroma_url=chroma_server)
         counts, index = pipe.run(["ens.eth"])
         assert counts.new == 2 and index.embedded_proposals == 2

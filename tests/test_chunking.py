@@ -7,8 +7,7 @@ from agent.models import Proposal
 
 
 def _p(body: str, title: str = "Title") -> Proposal:
-    return Proposal(source="snapshot", space="s", id="0x1", title=title, body=body,
-                    state="active")  # fmt: skip
+    return Proposal(source="snapshot", space="s", id="0x1", title=title, body=body, state="active")
 
 
 def test_paragraphs_pack_and_long_ones_window() -> None:
@@ -31,8 +30,9 @@ def test_every_chunk_fits_the_token_window() -> None:
         return [len(t) for t in texts]
 
     body = " ".join(["supercalifragilistic"] * 400)
-    chunks, _ = chunk_proposal(_p(body), max_words=120, overlap=10, max_chunks=500,
-                               count_tokens=count, max_tokens=256)  # fmt: skip
+    chunks, _ = chunk_proposal(
+        _p(body), max_words=120, overlap=10, max_chunks=500, count_tokens=count, max_tokens=256
+    )
     assert all(len(c.text) <= 256 for c in chunks)
     joined = " ".join(c.text.split("\n\n", 1)[1] for c in chunks)
     assert joined.count("supercalifragilistic") >= 400  # nothing lost, only split

@@ -76,8 +76,9 @@ def test_ingest_without_spaces_explains(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_ingest_failure_is_reported_not_a_traceback(tmp_path: Path) -> None:
     cfg = tmp_path / "c.yaml"
-    cfg.write_text("snapshot:\n  hub_url: http://127.0.0.1:9/graphql\n  max_retries: 0\n"
-                   "  timeout_s: 0.5\n")  # fmt: skip
+    cfg.write_text(
+        "snapshot:\n  hub_url: http://127.0.0.1:9/graphql\n  max_retries: 0\n  timeout_s: 0.5\n"
+    )
     result = runner.invoke(app, ["--config", str(cfg), "ingest", "--space", "ens.eth"])
     assert result.exit_code == 1
     assert "connection failed" in result.stderr and "Traceback" not in result.stderr
@@ -89,6 +90,7 @@ def test_help_starts_without_heavy_imports() -> None:
         "heavy = [m for m in ('torch', 'sentence_transformers', 'chromadb', 'transformers') "
         "if m in sys.modules]; print(heavy)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=PROJECT, check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT, check=True
+    ).stdout
     assert out.strip() == "[]"

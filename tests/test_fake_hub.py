@@ -64,8 +64,11 @@ def test_pagination_defaults_and_hub_limits(hub: FakeHub) -> None:
         resp = gql(hub, query)
         assert resp.status_code == 400
         assert resp.json()["errors"][0]["message"] == message
-    resp = gql(hub, "query($ids: [String]) { proposals(where: {id_in: $ids}) { id } }",
-               {"ids": [f"0x{i}" for i in range(101)]})  # fmt: skip
+    resp = gql(
+        hub,
+        "query($ids: [String]) { proposals(where: {id_in: $ids}) { id } }",
+        {"ids": [f"0x{i}" for i in range(101)]},
+    )
     assert resp.status_code == 400 and "id_in" in resp.json()["errors"][0]["message"]
     assert gql(hub, "{ nope }").status_code == 400  # schema validation errors are 400 too
 
@@ -138,8 +141,9 @@ def test_rate_limit_sliding_window_and_api_key(clock: Clock) -> None:
         limited = gql(hub, "{ proposals { id } }")
         assert limited.status_code == 429 and limited.json() == {"error": "too many requests"}
         assert limited.headers["Retry-After"] == "30"
-        keyed = CLIENT.post(hub.url, json={"query": "{ space(id: \"x\") { id } }"},
-                           headers={"x-api-key": "k"})  # fmt: skip
+        keyed = CLIENT.post(
+            hub.url, json={"query": '{ space(id: "x") { id } }'}, headers={"x-api-key": "k"}
+        )
         assert keyed.status_code == 200
         assert hub.requests[-1]["headers"]["x-api-key"] == "k"
         clock.t += 30  # the first two requests leave the 60 s window
@@ -176,8 +180,9 @@ def test_timeout_failure_and_concurrency(hub: FakeHub) -> None:
     with pytest.raises(httpx.TimeoutException):
         gql(hub, "{ proposals { id } }", timeout=0.3)
     with ThreadPoolExecutor(max_workers=16) as pool:
-        results = list(pool.map(lambda i: gql(hub, f"{{ proposals(skip: {i}) {{ id }} }}"),
-                                range(64)))  # fmt: skip
+        results = list(
+            pool.map(lambda i: gql(hub, f"{{ proposals(skip: {i}) {{ id }} }}"), range(64))
+        )
     assert all(r.status_code == 200 for r in results)
     assert [len(r.json()["data"]["proposals"]) for r in results[:12:5]] == [20, 20, 20]
     assert hub.server_errors == []

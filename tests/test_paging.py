@@ -32,8 +32,7 @@ def _server(items: list[Item], max_first: int, max_skip: int, calls: list[tuple]
 def test_every_item_once_across_windows(per_second: int) -> None:
     items = [Item(f"i{n:04d}", 1000 + n // per_second) for n in range(257)]
     calls: list[tuple] = []
-    pages = list(page_by_created(_server(items, 10, 40, calls), since=0, page_size=10,
-                                 max_skip=40))  # fmt: skip
+    pages = list(page_by_created(_server(items, 10, 40, calls), since=0, page_size=10, max_skip=40))
     got = [i.id for page in pages for i in page]
     assert got == [i.id for i in items]
     assert any(skip == 0 and gte > 0 for _, skip, gte in calls)  # re-windowed by created
@@ -41,8 +40,11 @@ def test_every_item_once_across_windows(per_second: int) -> None:
 
 def test_resume_from_cursor_skips_older() -> None:
     items = [Item(f"i{n}", n) for n in range(30)]
-    got = [i.id for p in page_by_created(_server(items, 10, 40, []), since=25, page_size=10,
-                                         max_skip=40) for i in p]  # fmt: skip
+    got = [
+        i.id
+        for p in page_by_created(_server(items, 10, 40, []), since=25, page_size=10, max_skip=40)
+        for i in p
+    ]
     assert got == ["i25", "i26", "i27", "i28", "i29"]
 
 

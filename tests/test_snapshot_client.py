@@ -98,8 +98,17 @@ def test_real_hub_limit_with_key_skips_rate_limit() -> None:
 
 
 def test_parse_names_the_bad_field() -> None:
-    good = {"id": "0x1", "author": "0xa", "created": 1, "space": {"id": "s"}, "title": "t",
-            "choices": ["a"], "start": 1, "end": 2, "state": "active"}  # fmt: skip
+    good = {
+        "id": "0x1",
+        "author": "0xa",
+        "created": 1,
+        "space": {"id": "s"},
+        "title": "t",
+        "choices": ["a"],
+        "start": 1,
+        "end": 2,
+        "state": "active",
+    }
     bad = dict(good, created="yesterday")
     with pytest.raises(MalformedResponse, match=r"proposals\[1\]\.created"):
         parse({"proposals": [good, bad]}, "proposals", RawProposal, many=True)

@@ -80,8 +80,9 @@ def test_pagination_crosses_the_skip_limit_without_loss_or_repeat(tmp_path, embe
         # 95 proposals, several sharing a second right where a window ends.
         for i in range(95):
             created = 1_700_000_000 + (i // 3)
-            hub.add_proposal(SPACE, title=f"P{i}", body="x", created=created, start=created,
-                             end=created + 10)  # fmt: skip
+            hub.add_proposal(
+                SPACE, title=f"P{i}", body="x", created=created, start=created, end=created + 10
+            )
         pipe = Pipeline(hub.url, tmp_path, embedder, snapshot={"page_size": 10, "max_skip": 30})
         counts = pipe.run([SPACE], votes=False)[0]
         assert counts.new == 95 and counts.unchanged == 0
@@ -91,8 +92,13 @@ def test_pagination_crosses_the_skip_limit_without_loss_or_repeat(tmp_path, embe
 
 def test_edit_is_recorded_and_replaces_old_chunks(hub: FakeHub, pipe: Pipeline) -> None:
     hub.add_space("other.eth")
-    p = hub.add_proposal(SPACE, title="Budget", body="Pay the auditors 100k USDC.",
-                         start=2_000_000_000, end=2_000_100_000)  # fmt: skip
+    p = hub.add_proposal(
+        SPACE,
+        title="Budget",
+        body="Pay the auditors 100k USDC.",
+        start=2_000_000_000,
+        end=2_000_100_000,
+    )
     pipe.run([SPACE])
     hub.edit_proposal(p["id"], body="Pay the auditors 250k USDC over two years.")
     counts, index = pipe.run([SPACE])
@@ -209,16 +215,22 @@ def test_crash_mid_ingest_resumes_where_it_stopped(tmp_path, embedder) -> None:
 
 
 def test_votes_are_incremental_and_complete_when_final(hub: FakeHub, pipe: Pipeline) -> None:
-    p = hub.add_proposal(SPACE, title="Vote me", body="b", start=1_700_000_000,
-                         end=2_100_000_000, created=1_700_000_000)  # fmt: skip
+    p = hub.add_proposal(
+        SPACE,
+        title="Vote me",
+        body="b",
+        start=1_700_000_000,
+        end=2_100_000_000,
+        created=1_700_000_000,
+    )
     for i in range(3):
-        hub.add_vote(p["id"], voter=f"0x{i:040x}", choice=1, vp=10.0 + i,
-                     created=1_700_000_100 + i)  # fmt: skip
+        hub.add_vote(p["id"], voter=f"0x{i:040x}", choice=1, vp=10.0 + i, created=1_700_000_100 + i)
     counts = pipe.run([SPACE])[0]
     assert counts.votes == 3
     hub.add_vote(p["id"], voter=f"0x{9:040x}", choice=2, vp=5.0, created=1_700_000_200)
-    hub.add_vote(p["id"], voter=f"0x{0:040x}", choice={"1": 1, "2": 1}, vp=10.0,
-                 created=1_700_000_300)  # a re-vote: replaces, not adds  # fmt: skip
+    hub.add_vote(
+        p["id"], voter=f"0x{0:040x}", choice={"1": 1, "2": 1}, vp=10.0, created=1_700_000_300
+    )  # a re-vote: replaces, not adds
     counts = pipe.run([SPACE])[0]
     assert counts.votes == 1
     uid = f"snapshot:{p['id']}"

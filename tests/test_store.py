@@ -20,15 +20,23 @@ def store(tmp_path: Path) -> RecordStore:
 
 
 def _p(pid: str = "0x1", **kw) -> Proposal:
-    base = dict(source="snapshot", space="a.eth", id=pid, title="T", body="B", state="active",
-                created=T0)  # fmt: skip
+    base = dict(
+        source="snapshot", space="a.eth", id=pid, title="T", body="B", state="active", created=T0
+    )
     return Proposal(**{**base, **kw})
 
 
 def _v(voter: str, created: int, choice=1) -> Vote:
-    return Vote(source="snapshot", id=f"v{voter}{created}", proposal_uid="snapshot:0x1",
-                space="a.eth", voter=voter, choice=choice, voting_power=1.0,
-                created=datetime.fromtimestamp(created, UTC))  # fmt: skip
+    return Vote(
+        source="snapshot",
+        id=f"v{voter}{created}",
+        proposal_uid="snapshot:0x1",
+        space="a.eth",
+        voter=voter,
+        choice=choice,
+        voting_power=1.0,
+        created=datetime.fromtimestamp(created, UTC),
+    )
 
 
 def test_migrations_are_recorded_once(tmp_path: Path) -> None:

@@ -83,13 +83,28 @@ class HubData:
         """Create (or update) a space; every schema field gets a sensible default."""
         with self.lock:
             rec = self.spaces.get(id) or {
-                "id": id, "name": id, "about": "", "network": "1", "symbol": "ENS",
-                "admins": [], "moderators": [], "members": [], "private": False,
-                "verified": False, "flagged": False, "hibernated": False, "turbo": False,
-                "proposalsCount": 0, "votesCount": 0, "followersCount": 0,
-                "domain": "", "website": "", "twitter": "", "github": "",
+                "id": id,
+                "name": id,
+                "about": "",
+                "network": "1",
+                "symbol": "ENS",
+                "admins": [],
+                "moderators": [],
+                "members": [],
+                "private": False,
+                "verified": False,
+                "flagged": False,
+                "hibernated": False,
+                "turbo": False,
+                "proposalsCount": 0,
+                "votesCount": 0,
+                "followersCount": 0,
+                "domain": "",
+                "website": "",
+                "twitter": "",
+                "github": "",
                 "_seq": next(self._counter),
-            }  # fmt: skip
+            }
             rec.update(fields)
             self.spaces[id] = rec
             return _public(rec)
@@ -109,20 +124,45 @@ class HubData:
             start = int(fields.pop("start", created))
             choices = list(fields.pop("choices", ["For", "Against", "Abstain"]))
             rec: dict[str, Any] = {
-                "id": pid, "ipfs": "bafkrei" + fake_hex(f"ipfs-{pid}", 52)[2:],
-                "author": fake_hex(f"author-{n}", 40), "created": created, "updated": None,
-                "space": space, "network": "1", "symbol": "ENS", "type": "single-choice",
-                "strategies": [{"name": "erc20-votes", "network": "1",
-                                "params": {"symbol": "ENS", "address": ENS_TOKEN}}],
-                "plugins": {}, "title": f"Proposal {n}", "body": "", "discussion": "",
-                "choices": choices, "start": start, "end": start + 5 * DAY, "quorum": 0.0,
-                "quorumType": "default", "privacy": "", "snapshot": str(18_000_000 + n),
-                "link": f"https://snapshot.org/#/{space}/proposal/{pid}", "app": "snapshot",
-                "scores": [0.0] * len(choices), "scores_by_strategy": [[0.0] for _ in choices],
-                "scores_total": 0.0, "scores_updated": created, "votes": 0, "flagged": False,
-                "state": None, "scores_state": None,
+                "id": pid,
+                "ipfs": "bafkrei" + fake_hex(f"ipfs-{pid}", 52)[2:],
+                "author": fake_hex(f"author-{n}", 40),
+                "created": created,
+                "updated": None,
+                "space": space,
+                "network": "1",
+                "symbol": "ENS",
+                "type": "single-choice",
+                "strategies": [
+                    {
+                        "name": "erc20-votes",
+                        "network": "1",
+                        "params": {"symbol": "ENS", "address": ENS_TOKEN},
+                    }
+                ],
+                "plugins": {},
+                "title": f"Proposal {n}",
+                "body": "",
+                "discussion": "",
+                "choices": choices,
+                "start": start,
+                "end": start + 5 * DAY,
+                "quorum": 0.0,
+                "quorumType": "default",
+                "privacy": "",
+                "snapshot": str(18_000_000 + n),
+                "link": f"https://snapshot.org/#/{space}/proposal/{pid}",
+                "app": "snapshot",
+                "scores": [0.0] * len(choices),
+                "scores_by_strategy": [[0.0] for _ in choices],
+                "scores_total": 0.0,
+                "scores_updated": created,
+                "votes": 0,
+                "flagged": False,
+                "state": None,
+                "scores_state": None,
                 "_explicit": {k for k in ("state", "scores_state") if k in fields},
-            }  # fmt: skip
+            }
             rec.update(fields)
             self.proposals[pid] = rec
             self.spaces[space]["proposalsCount"] += 1
@@ -149,9 +189,16 @@ class HubData:
                 space["votesCount"] -= len(gone)
 
     def add_vote(
-        self, proposal_id: str, *, voter: str | None = None, choice: Any = 1, vp: float = 1.0,
-        created: int | None = None, reason: str = "", **fields: Any,
-    ) -> dict[str, Any]:  # fmt: skip
+        self,
+        proposal_id: str,
+        *,
+        voter: str | None = None,
+        choice: Any = 1,
+        vp: float = 1.0,
+        created: int | None = None,
+        reason: str = "",
+        **fields: Any,
+    ) -> dict[str, Any]:
         """Record a vote and update the proposal's tally so scores stay consistent."""
         with self.lock:
             prop = self.proposals.get(proposal_id)
@@ -160,13 +207,20 @@ class HubData:
             n = next(self._counter)
             vid = fields.pop("id", None) or fake_hex(f"vote-{n}")
             vote: dict[str, Any] = {
-                "id": vid, "ipfs": "bafkrei" + fake_hex(f"ipfs-{vid}", 52)[2:],
+                "id": vid,
+                "ipfs": "bafkrei" + fake_hex(f"ipfs-{vid}", 52)[2:],
                 "voter": voter or fake_hex(f"voter-{n}", 40),
                 "created": int(created if created is not None else self.now()),
-                "space": prop["space"], "proposal": proposal_id, "choice": choice,
-                "metadata": {}, "reason": reason, "app": "snapshot", "vp": float(vp),
-                "vp_by_strategy": [float(vp)], "vp_state": "final",
-            }  # fmt: skip
+                "space": prop["space"],
+                "proposal": proposal_id,
+                "choice": choice,
+                "metadata": {},
+                "reason": reason,
+                "app": "snapshot",
+                "vp": float(vp),
+                "vp_by_strategy": [float(vp)],
+                "vp_state": "final",
+            }
             vote.update(fields)
             self.votes[vid] = vote
             self._tally(prop, choice, float(vp))
@@ -258,15 +312,17 @@ class HubData:
                 rows = [self._proposal_view(r, now) for r in self.proposals.values()]
                 state = where.get("state")
                 rows = [
-                    r for r in rows
+                    r
+                    for r in rows
                     if _matches(r, where) and (state not in STATES or r["state"] == state)
-                ]  # fmt: skip
+                ]
                 order_key = order_by if order_by in PROPOSAL_ORDER else "created"
             else:
                 rows = [
-                    r for r in self.votes.values()
+                    r
+                    for r in self.votes.values()
                     if r["proposal"] in self.proposals and _matches(r, where)
-                ]  # fmt: skip
+                ]
                 order_key = order_by if order_by in VOTE_ORDER else "created"
             rows.sort(key=lambda r: r["id"])
             rows.sort(

@@ -237,9 +237,16 @@ class FakeHub:
         return self.data.add_proposal(space, id=id, **fields)
 
     def add_vote(
-        self, proposal_id: str, *, voter: str | None = None, choice: Any = 1, vp: float = 1.0,
-        created: int | None = None, reason: str = "", **fields: Any,
-    ) -> dict[str, Any]:  # fmt: skip
+        self,
+        proposal_id: str,
+        *,
+        voter: str | None = None,
+        choice: Any = 1,
+        vp: float = 1.0,
+        created: int | None = None,
+        reason: str = "",
+        **fields: Any,
+    ) -> dict[str, Any]:
         return self.data.add_vote(
             proposal_id, voter=voter, choice=choice, vp=vp, created=created, reason=reason, **fields
         )
@@ -346,9 +353,12 @@ class FakeHub:
         if too_deep:
             return 400, {"errors": [{"message": too_deep}]}
         result = graphql_sync(
-            SCHEMA, query, root_value=self._root, variable_values=variables,
+            SCHEMA,
+            query,
+            root_value=self._root,
+            variable_values=variables,
             operation_name=operation,
-        )  # fmt: skip
+        )
         errors = result.errors or []
         if result.data is None or any(isinstance(e.original_error, HubError) for e in errors):
             return 400, {"errors": [e.formatted for e in errors]}
@@ -372,9 +382,13 @@ def _author_address(authors: Any) -> str:
 
 
 def load_ens_hub(
-    hub: FakeHub, path: str | Path, *, space: str = "ens.eth", votes_per_proposal: int = 0,
+    hub: FakeHub,
+    path: str | Path,
+    *,
+    space: str = "ens.eth",
+    votes_per_proposal: int = 0,
     seed: int = 0,
-) -> list[dict[str, Any]]:  # fmt: skip
+) -> list[dict[str, Any]]:
     """Fill ``hub`` from config/demo/ens-proposals.jsonl: one proposal per line, created one day
     apart and ending in the past (status "Active" stays open), plus seeded random votes."""
     lines = Path(path).read_text(encoding="utf-8").splitlines()
@@ -396,15 +410,24 @@ def load_ens_hub(
         body = row.get("body") or ""
         forum = re.search(r"\[Forum\]\((https?://[^)\s]+)\)", body)
         hub.add_proposal(
-            space, id=pid, title=row.get("title") or f"EP{row.get('ep')}", body=body,
-            author=_author_address(row.get("authors")), created=created, start=created, end=end,
-            choices=["For", "Against", "Abstain"], discussion=forum.group(1) if forum else "",
-        )  # fmt: skip
+            space,
+            id=pid,
+            title=row.get("title") or f"EP{row.get('ep')}",
+            body=body,
+            author=_author_address(row.get("authors")),
+            created=created,
+            start=created,
+            end=end,
+            choices=["For", "Against", "Abstain"],
+            discussion=forum.group(1) if forum else "",
+        )
         for voter in rng.sample(voters, min(votes_per_proposal, len(voters))):
             hub.add_vote(
-                pid, voter=voter, choice=rng.choices([1, 2, 3], weights=[70, 20, 10])[0],
+                pid,
+                voter=voter,
+                choice=rng.choices([1, 2, 3], weights=[70, 20, 10])[0],
                 vp=round(rng.paretovariate(1.2) * 100, 4),
                 created=rng.randint(created, min(end, now) - 1),
-            )  # fmt: skip
+            )
         out.append(hub.data.proposal(pid))
     return out
