@@ -21,6 +21,8 @@ _DECORATION = re.compile(r"[-=_*#|]{4,}")
 _SPACES = re.compile(r"[ \t]+")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()\s]|\([^()\s]*\))*\)")
 _URL = re.compile(r"https?://([^/\s)>\]]+)[^\s)>\]]*")
+_EMPHASIS = re.compile(r"(?m)\*\*|__|^\s*::\w+\s*$")
+_CELL = re.compile(r"[ \t]*\|[ \t]*")
 _HEX = re.compile(r"\b0x[0-9a-fA-F]{16,}\b")
 
 
@@ -30,9 +32,12 @@ def clean_text(text: str) -> str:
     text = _RULE.sub("", text)
     text = _MD_LINK.sub(r"\1", text)
     text = _URL.sub(r"\1", text)
+    text = _EMPHASIS.sub("", text)
+    text = _CELL.sub(" | ", text)
+    text = re.sub(r"( \|)+ ", " | ", text)
     text = _HEX.sub(lambda m: m.group(0)[:10] + "…", text)
     text = _DECORATION.sub(" ", text)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
+    lines = [_SPACES.sub(" ", line).strip(" |") for line in text.splitlines()]
     return "\n".join(lines)
 
 

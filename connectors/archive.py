@@ -51,7 +51,10 @@ class ArchiveSource:
         proposals = self._parse(raw)
         cursor_scope = f"file:{scope}"
         cursor = None if full else state.get_cursor(SOURCE, cursor_scope)
-        start = cursor["done"] if cursor and cursor.get("sha256") == digest else 0
+        # Resume an interrupted import of the same file; a finished one is re-read in
+        # full (cheap, idempotent) so the counts say "unchanged" rather than nothing.
+        done = cursor.get("done", 0) if cursor and cursor.get("sha256") == digest else 0
+        start = done if done < len(proposals) else 0
         for offset in range(start, len(proposals), _BATCH):
             batch = proposals[offset : offset + _BATCH]
             done = offset + len(batch)
