@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,13 +11,33 @@ from sqlalchemy import select
 
 from agent.models import Proposal, Vote
 from agent.store import CursorUpdate, RecordStore, schema
+from tests import postgres
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> RecordStore:
-    return RecordStore(f"sqlite:///{tmp_path / 'db' / 'steward.db'}")
+@pytest.fixture(scope="module")
+def pg_server() -> Iterator[str]:
+    reason = postgres.unavailable()
+    if reason:
+        pytest.skip(reason)
+    with postgres.postgres_cluster() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStore]:
+    """Every store test runs on SQLite and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        yield RecordStore(f"sqlite:///{tmp_path / 'db' / 'steward.db'}")
+        return
+    url = request.getfixturevalue("pg_server")
+    store = RecordStore(url)
+    yield store
+    with store.engine.begin() as conn:
+        for table in reversed(schema.metadata.sorted_tables):
+            conn.execute(table.delete())
+    store.close()
 
 
 def _p(pid: str = "0x1", **kw) -> Proposal:
