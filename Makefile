@@ -25,6 +25,7 @@ install: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 test: $(STAMP) lint
 	$(PY) -m pytest

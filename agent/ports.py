@@ -78,8 +78,11 @@ class Embedder(Protocol):
     """Turns text into vectors (the bundled MiniLM by default)."""
 
     model_name: str
-    max_tokens: int
-    """The model reads this many tokens of a text and ignores the rest."""
+
+    @property
+    def max_tokens(self) -> int:
+        """The model reads this many tokens of a text and ignores the rest."""
+        ...
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
 

@@ -99,11 +99,11 @@ class Settings(BaseSettings):
     )
 
     home: Path = Path(".steward")
-    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
-    snapshot: SnapshotSettings = Field(default_factory=SnapshotSettings)
-    vector_store: VectorStoreSettings = Field(default_factory=VectorStoreSettings)
-    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
-    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    database: DatabaseSettings = DatabaseSettings()
+    snapshot: SnapshotSettings = SnapshotSettings()
+    vector_store: VectorStoreSettings = VectorStoreSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    chunking: ChunkingSettings = ChunkingSettings()
 
     @classmethod
     def settings_customise_sources(

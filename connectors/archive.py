@@ -17,16 +17,16 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from pydantic import ValidationError
 
 from agent.errors import ArchiveError
-from agent.models import Proposal
+from agent.models import Proposal, ProposalState
 from agent.ports import ProposalPage, SyncItem, SyncState
 from agent.store.records import CursorUpdate
 
-SOURCE = "archive"
+SOURCE: Final = "archive"
 _BATCH = 50
 _DISCUSSION = re.compile(r"\*\*Discussion Thread\*\*\s*\|\s*\[[^\]]*\]\((https?://[^)\s]+)\)")
 
@@ -108,7 +108,7 @@ def to_proposal(record: dict[str, Any], space: str | None) -> Proposal:
     raise ValueError("unrecognised record: not a Steward export, ENS docs or DAO docs record")
 
 
-def _state_from_status(status: str | None) -> str:
+def _state_from_status(status: str | None) -> ProposalState:
     return "active" if (status or "").strip().lower() in ("active", "draft") else "closed"
 
 

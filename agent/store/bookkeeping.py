@@ -104,7 +104,9 @@ class Bookkeeping:
                     source=source, scopes=scopes, started_at=int(time.time()), status="running"
                 )
             )
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
 
     def finish_run(
         self, run_id: int, status: str, counts: dict[str, Any], error: str | None = None

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, create_engine, event, func, select, update
@@ -147,7 +147,7 @@ class RecordStore(Bookkeeping):
             self._history(conn, p, "restored", now)
         if content_changed:
             self._history(conn, p, "edited", now)
-        kind = "restored" if restored else "updated"
+        kind: Literal["restored", "updated"] = "restored" if restored else "updated"
         return ProposalChange(uid=p.uid, kind=kind, content_changed=content_changed)
 
     def _history(self, conn: Connection, p: Proposal, kind: str, now: int) -> None:

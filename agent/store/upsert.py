@@ -19,6 +19,7 @@ def upsert_rows(
 ) -> None:
     """Insert rows, updating on key conflict; with `newer`, only if that column grew."""
     dialect = conn.dialect.name
+    stmt: Any
     if dialect == "sqlite":
         stmt = sqlite.insert(table)
     elif dialect == "postgresql":

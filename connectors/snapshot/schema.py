@@ -77,7 +77,8 @@ def parse(data: dict[str, Any], key: str, model: type[T], *, many: bool) -> Any:
     """Validate `data[key]` as one `model` (or a list); MalformedResponse names the field."""
     if key not in data:
         raise MalformedResponse(f"the Snapshot hub's answer lacks `{key}`")
-    adapter: TypeAdapter[Any] = TypeAdapter(list[model] if many else model | None)  # type: ignore[valid-type]
+    target: Any = list[model] if many else model | None  # type: ignore[valid-type]
+    adapter: TypeAdapter[Any] = TypeAdapter(target)
     value = data[key]
     if many and value is None:
         raise MalformedResponse(f"the Snapshot hub answered `{key}: null` where a list was due")

@@ -12,6 +12,7 @@ Per space and run:
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Final
 
 from agent.errors import SourceError
 from agent.models import Proposal, Space, Vote, utc
@@ -23,7 +24,7 @@ from connectors.snapshot.client import HubClient
 from connectors.snapshot.paging import page_by_created
 from connectors.snapshot.schema import RawProposal, RawSpace, RawVote, parse
 
-SOURCE = "snapshot"
+SOURCE: Final = "snapshot"
 _ID_BATCH = 100  # the hub caps *_in lists at 100
 
 
