@@ -1,0 +1,1 @@
+"""Analysis: summarise proposals and score them against a delegate's policy."""

@@ -1,0 +1,118 @@
+"""The assessment of one proposal against one policy, and what it is built from.
+
+An assessment is the only thing later steps (digest, Discord, voting) read, so
+it carries its own provenance: which analyst, prompt, policy and proposal
+version produced it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Recommendation = Literal["FOR", "AGAINST", "ABSTAIN"]
+Stance = Literal["supports", "conflicts", "not_relevant"]
+Category = Literal[
+    "treasury",
+    "grants",
+    "protocol",
+    "governance",
+    "pricing",
+    "elections",
+    "security",
+    "constitution",
+    "other",
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Amount(_Frozen):
+    """A quantity the proposal mentions, in human units."""
+
+    value: float
+    unit: str
+    """Token symbol or currency as written (ETH, USDC, ENS, USD, …)."""
+    text: str
+    """The exact words in the proposal."""
+
+
+class Facts(_Frozen):
+    """What is asked, pulled out of the proposal text (and decoded actions)."""
+
+    amounts: list[Amount] = Field(default_factory=list)
+    addresses: list[str] = Field(default_factory=list)
+    ens_names: list[str] = Field(default_factory=list)
+    durations: list[str] = Field(default_factory=list)
+    links: list[str] = Field(default_factory=list)
+    milestones: list[str] = Field(default_factory=list)
+
+
+class InjectionFinding(_Frozen):
+    """Instruction-like content in untrusted proposal text."""
+
+    kind: Literal[
+        "instruction_to_model",
+        "hidden_unicode",
+        "html_comment",
+        "fake_system_message",
+        "addressed_to_ai",
+        "hidden_markup",
+    ]
+    excerpt: str
+    """A short, printable excerpt (hidden characters shown as <U+XXXX>)."""
+
+
+class PrincipleFinding(_Frozen):
+    principle_id: str
+    stance: Stance
+    evidence: str = ""
+    """A verbatim quote from the proposal; empty only when not relevant."""
+    rationale: str
+
+
+class HardRuleResult(_Frozen):
+    rule: str
+    outcome: Literal["pass", "fail", "not_applicable"]
+    detail: str
+    on_fail: Recommendation | None = None
+    """What the rule forces when it fails (AGAINST or ABSTAIN)."""
+
+
+class Provenance(_Frozen):
+    analyst: str
+    """`offline` or the model's name (`openai:gpt-4o-mini`)."""
+    prompt_hash: str
+    policy_hash: str
+    content_hash: str
+    created: datetime
+
+
+class Assessment(_Frozen):
+    proposal_uid: str
+    policy_id: str
+    summary: str
+    facts: Facts
+    category: Category
+    findings: list[PrincipleFinding]
+    hard_rules: list[HardRuleResult]
+    injection: list[InjectionFinding] = Field(default_factory=list)
+    risk_flags: list[str] = Field(default_factory=list)
+    recommendation: Recommendation
+    choice: str | None
+    """The proposal's own choice label the recommendation maps to (None: no such choice)."""
+    confidence: float = Field(ge=0.0, le=1.0)
+    escalate: bool = False
+    escalation_reasons: list[str] = Field(default_factory=list)
+    dropped_findings: int = 0
+    """Findings whose evidence quote was not verbatim in the proposal."""
+    provenance: Provenance
+
+    @property
+    def cache_key(self) -> tuple[str, str, str, str, str]:
+        p = self.provenance
+        return (self.proposal_uid, p.content_hash, p.policy_hash, p.analyst, p.prompt_hash)
