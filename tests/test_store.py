@@ -65,7 +65,7 @@ def test_migrations_are_recorded_once(tmp_path: Path) -> None:
     first = RecordStore(url)
     with first.engine.connect() as conn:
         names = conn.execute(select(schema.schema_migrations.c.name)).scalars().all()
-    assert names == ["m001_initial"]
+    assert names == ["m001_initial", "m002_assessments"]
     RecordStore(url)  # re-open: nothing re-applied, nothing fails
 
 

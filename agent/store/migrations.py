@@ -28,7 +28,11 @@ def m001_initial(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=tables)
 
 
-MIGRATIONS: list[Migration] = [m001_initial]
+def m002_assessments(conn: Connection) -> None:
+    schema.metadata.create_all(conn, tables=[schema.assessments])
+
+
+MIGRATIONS: list[Migration] = [m001_initial, m002_assessments]
 
 
 def migrate(engine: Engine) -> list[str]:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from agent.errors import StoreError
 from agent.models import Proposal, ProposalChange, Space, Vote, utc
 from agent.store import schema
+from agent.store.assessments import AssessmentLog
 from agent.store.bookkeeping import Bookkeeping
 from agent.store.migrations import migrate
 from agent.store.upsert import upsert_rows
@@ -97,7 +98,7 @@ def _proposal_row(p: Proposal, now: int) -> dict[str, Any]:
     }
 
 
-class RecordStore(Bookkeeping):
+class RecordStore(Bookkeeping, AssessmentLog):
     """SQL store for proposals, votes, spaces, cursors and runs."""
 
     def __init__(self, url: str) -> None:

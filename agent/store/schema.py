@@ -110,3 +110,20 @@ runs = Table(
     Column("counts", JSON),
     Column("error", Text),
 )
+
+assessments = Table(
+    "assessments",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("proposal_uid", String(400), nullable=False),
+    Column("policy_id", String(100), nullable=False),
+    Column("policy_hash", String(64), nullable=False),
+    Column("analyst", String(200), nullable=False),
+    Column("prompt_hash", String(64), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("recommendation", String(10), nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("created_ts", Integer, nullable=False),
+    Column("data", JSON, nullable=False),
+    Index("ix_assessments_lookup", "proposal_uid", "policy_id"),
+)
