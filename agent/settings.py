@@ -91,6 +91,32 @@ class ChunkingSettings(_Section):
         return value
 
 
+class LLMSettings(_Section):
+    """The chat model for the LLM analyst; none configured means the offline analyst."""
+
+    model: str | None = None
+    """`provider:model`, e.g. `openai:gpt-4o-mini`, `anthropic:claude-3-5-haiku-latest`,
+    `ollama:llama3.1`; with `base_url`, `openai:<name>` reaches any OpenAI-compatible server."""
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    temperature: float = Field(0.0, ge=0, le=2)
+    timeout_s: float = Field(60.0, gt=0)
+    max_retries: int = Field(2, ge=0)
+    max_output_tokens: int = Field(2000, gt=0)
+
+
+class AnalysisSettings(_Section):
+    policy: str = "config/policies/ens-constitution.md"
+    """The delegate's policy file (relative paths: from the working directory)."""
+    offline_confidence_cap: float = Field(0.5, ge=0, le=1)
+    """The offline analyst is a heuristic: its confidence never exceeds this."""
+    relevance_threshold: float = Field(0.35, ge=0, le=1)
+    max_input_tokens: int = Field(6000, ge=500)
+    """Longer proposals are read in parts (map-reduce), never cut."""
+    output_retries: int = Field(2, ge=0)
+    """Invalid or refused model output is retried this often, then reported."""
+
+
 class Settings(BaseSettings):
     """All of Steward's settings. Build with `load_settings`, never at import."""
 
@@ -104,6 +130,8 @@ class Settings(BaseSettings):
     vector_store: VectorStoreSettings = VectorStoreSettings()
     embedding: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkingSettings = ChunkingSettings()
+    llm: LLMSettings = LLMSettings()
+    analysis: AnalysisSettings = AnalysisSettings()
 
     @classmethod
     def settings_customise_sources(

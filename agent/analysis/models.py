@@ -116,3 +116,25 @@ class Assessment(_Frozen):
     def cache_key(self) -> tuple[str, str, str, str, str]:
         p = self.provenance
         return (self.proposal_uid, p.content_hash, p.policy_hash, p.analyst, p.prompt_hash)
+
+
+class Draft(BaseModel):
+    """An analyst's judgement before code applies the guardrails.
+
+    This is also the structured output asked of an LLM: every field is
+    something a model may get wrong, and `finalise` checks what it can.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    summary: str = Field(description="3-5 plain sentences: what is asked, by whom, why, cost.")
+    category: Category = Field(description="The proposal's main subject.")
+    findings: list[PrincipleFinding] = Field(
+        description="One finding per policy principle, with a verbatim quote as evidence."
+    )
+    risk_flags: list[str] = Field(
+        default_factory=list, description="Short phrases: what a delegate must look at."
+    )
+    recommendation: Recommendation = Field(description="FOR, AGAINST or ABSTAIN.")
+    confidence: float = Field(ge=0.0, le=1.0, description="0-1: how sure, given the evidence.")
+    rationale: str = Field(default="", description="Two sentences: why this recommendation.")

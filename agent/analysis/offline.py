@@ -1,0 +1,151 @@
+"""The offline analyst: extractive summary, embedding match to principles, no model calls.
+
+It is the default when no LLM is configured and what the demo runs. It is
+honest about being a heuristic: it cannot tell whether a proposal complies
+with a principle, only that it touches it, so its confidence is capped low
+(`analysis.offline_confidence_cap`) and it never decides a vote on its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+from agent.analysis.models import Category, Draft, Facts, HardRuleResult, PrincipleFinding
+from agent.analysis.policy import Policy
+from agent.models import Proposal
+from agent.ports import Embedder
+
+VERSION = "offline-1"
+_HEADING = re.compile(r"(?im)^#{1,4}\s*(summary|abstract|tl;?dr|overview|motivation)\b.*$")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+_MARKUP = re.compile(r"^[#>*\-\s\d.]+|\*\*|__|`")
+_CATEGORIES: dict[Category, tuple[str, ...]] = {
+    "constitution": ("constitution", "amend", "bylaw", "article "),
+    "elections": ("elect", "steward", "council", "nominat", "candidate"),
+    "security": ("security", "upgrade", "multisig", "vulnerab", "audit", "emergency", "pause"),
+    "pricing": ("price", "pricing", "fee", "premium", "oracle", "registration cost"),
+    "grants": ("grant", "public goods", "bounty", "funding request", "retroactive"),
+    "treasury": ("treasury", "endowment", "transfer", "budget", "usdc", "diversif", "invest"),
+    "governance": ("quorum", "voting", "delegate", "governance process", "proposal threshold"),
+    "protocol": ("contract", "resolver", "registrar", "deploy", "controller", "dnssec"),
+}
+
+
+def candidate_sentences(body: str, limit: int = 400) -> list[str]:
+    """Sentences copied from the body (verbatim apart from whitespace), tables skipped."""
+    out: list[str] = []
+    for line in body.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("|") or stripped.startswith("```"):
+            continue
+        for sentence in _SENTENCE.split(stripped):
+            sentence = _MARKUP.sub("", sentence).strip()
+            if 30 <= len(sentence) <= 400 and sentence in body:
+                out.append(sentence)
+        if len(out) >= limit:
+            break
+    return list(dict.fromkeys(out))
+
+
+def _lead(body: str, sentences: list[str]) -> list[str]:
+    match = _HEADING.search(body)
+    if match:
+        section = body[match.end() :].split("\n#", 1)[0]
+        picked = [s for s in candidate_sentences(section, 5)]
+        if picked:
+            return picked[:3]
+    return sentences[:3]
+
+
+def categorise(proposal: Proposal) -> Category:
+    text = f"{proposal.title} {proposal.body[:4000]}".lower()
+    scores = {c: sum(text.count(w) for w in words) for c, words in _CATEGORIES.items()}
+    title = proposal.title.lower()
+    for category, words in _CATEGORIES.items():
+        if any(w in title for w in words):
+            scores[category] += 5
+    best = max(scores, key=lambda c: scores[c])
+    return best if scores[best] > 0 else "other"
+
+
+def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    return float(sum(x * y for x, y in zip(a, b, strict=True)))  # vectors are normalised
+
+
+class OfflineAnalyst:
+    """A Draft from text alone, by rules and embeddings."""
+
+    id = "offline"
+
+    def __init__(self, embedder: Embedder, *, relevance: float = 0.35) -> None:
+        self.embedder = embedder
+        self.relevance = relevance
+        self.prompt_hash = hashlib.sha256(f"{VERSION}:{relevance}".encode()).hexdigest()
+
+    def draft(
+        self, proposal: Proposal, policy: Policy, facts: Facts, hard_rules: list[HardRuleResult]
+    ) -> Draft:
+        sentences = candidate_sentences(proposal.body)
+        summary = " ".join(_lead(proposal.body, sentences)) or proposal.title
+        findings = self._findings(policy, sentences)
+        relevant = [f for f in findings if f.stance != "not_relevant"]
+        weight = {p.id: p.weight for p in policy.principles}
+        score = sum(weight[f.principle_id] for f in relevant) / sum(weight.values())
+        recommendation = "FOR" if relevant else "ABSTAIN"
+        flags = [f"asks for {a.text}" for a in facts.amounts[:3]]
+        flags += [f"hard rule {r.rule}: {r.detail}" for r in hard_rules if r.outcome == "fail"]
+        if not proposal.discussion:
+            flags.append("no discussion link")
+        return Draft(
+            summary=summary[:900],
+            category=categorise(proposal),
+            findings=findings,
+            risk_flags=flags,
+            recommendation=recommendation,
+            confidence=round(0.25 + 0.5 * score, 3),
+            rationale=(
+                f"Heuristic: the proposal touches {len(relevant)} of {len(findings)} principles; "
+                "the offline analyst cannot judge compliance, a person should read the quotes."
+            ),
+        )
+
+    def _findings(self, policy: Policy, sentences: list[str]) -> list[PrincipleFinding]:
+        if not sentences:
+            return [
+                PrincipleFinding(
+                    principle_id=p.id,
+                    stance="not_relevant",
+                    rationale="the proposal has no text to match",
+                )
+                for p in policy.principles
+            ]
+        vectors = self.embedder.embed([p.text for p in policy.principles] + sentences)
+        principle_vecs, sentence_vecs = (
+            vectors[: len(policy.principles)],
+            vectors[len(policy.principles) :],
+        )
+        findings = []
+        for principle, pvec in zip(policy.principles, principle_vecs, strict=True):
+            sims = [_cosine(pvec, svec) for svec in sentence_vecs]
+            best = max(range(len(sims)), key=sims.__getitem__)
+            if sims[best] >= self.relevance:
+                findings.append(
+                    PrincipleFinding(
+                        principle_id=principle.id,
+                        stance="supports",
+                        evidence=sentences[best],
+                        rationale=f"closest passage (similarity {sims[best]:.2f}) addresses this "
+                        "principle; compliance not verified by a model",
+                    )
+                )
+            else:
+                findings.append(
+                    PrincipleFinding(
+                        principle_id=principle.id,
+                        stance="not_relevant",
+                        rationale=f"no passage close to this principle (best {sims[best]:.2f})",
+                    )
+                )
+        return findings

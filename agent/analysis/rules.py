@@ -1,0 +1,109 @@
+"""Hard rules: checked by code on extracted facts, never left to a model.
+
+A failed rule forces its outcome (AGAINST, or ABSTAIN for a conflict of
+interest) whatever an analyst thinks, and always asks for a human.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.analysis.models import Facts, HardRuleResult
+from agent.analysis.policy import Policy
+from agent.models import Proposal
+
+_UPGRADE = re.compile(
+    r"\b(upgrade(?:s|d)?\s+(?:the\s+)?(?:\w+\s+){0,3}(?:contract|proxy|implementation|resolver|"
+    r"registrar|controller)|upgradeTo(?:AndCall)?|new implementation|proxy upgrade)\b",
+    re.I,
+)
+_OUTFLOW = re.compile(
+    r"\b(transfer|send|pay|fund(?:ing)?|grant|allocate|budget|stream|disburse|request(?:ing)?)\b",
+    re.I,
+)
+
+
+def evaluate_hard_rules(policy: Policy, proposal: Proposal, facts: Facts) -> list[HardRuleResult]:
+    rules = policy.hard_rules
+    text = f"{proposal.title}\n{proposal.body}"
+    results = [_max_outflow(policy, facts, text)] if rules.max_outflow else []
+    if rules.upgrades_require_audit:
+        results.append(_audit(policy, facts, text))
+    if rules.abstain_on_own_grants and (rules.own_addresses or rules.own_names):
+        results.append(_own_grant(policy, facts, text))
+    return results
+
+
+def _max_outflow(policy: Policy, facts: Facts, text: str) -> HardRuleResult:
+    limits = policy.hard_rules.max_outflow
+    if not _OUTFLOW.search(text):
+        return HardRuleResult(
+            rule="max_outflow",
+            outcome="not_applicable",
+            detail="the proposal asks for no transfer or funding",
+        )
+    over = [
+        a for a in facts.amounts if a.unit.upper() in limits and a.value > limits[a.unit.upper()]
+    ]
+    if over:
+        worst = max(over, key=lambda a: a.value / max(limits[a.unit.upper()], 1e-9))
+        limit = limits[worst.unit.upper()]
+        return HardRuleResult(
+            rule="max_outflow",
+            outcome="fail",
+            on_fail="AGAINST",
+            detail=f"asks for {worst.text!r} ({worst.value:,.0f} {worst.unit}), above the "
+            f"policy's limit of {limit:,.0f} {worst.unit}",
+        )
+    checked = [a for a in facts.amounts if a.unit.upper() in limits]
+    if not checked:
+        return HardRuleResult(
+            rule="max_outflow",
+            outcome="not_applicable",
+            detail="no amount in a token the policy limits",
+        )
+    return HardRuleResult(
+        rule="max_outflow",
+        outcome="pass",
+        detail=f"{len(checked)} amount(s) within the policy's limits",
+    )
+
+
+def _audit(policy: Policy, facts: Facts, text: str) -> HardRuleResult:
+    if not _UPGRADE.search(text):
+        return HardRuleResult(
+            rule="upgrades_require_audit",
+            outcome="not_applicable",
+            detail="no contract upgrade found",
+        )
+    patterns = [p.lower() for p in policy.hard_rules.audit_link_patterns]
+    audits = [link for link in facts.links if any(p in link.lower() for p in patterns)]
+    if audits:
+        return HardRuleResult(
+            rule="upgrades_require_audit",
+            outcome="pass",
+            detail=f"upgrade with audit link {audits[0]}",
+        )
+    return HardRuleResult(
+        rule="upgrades_require_audit",
+        outcome="fail",
+        on_fail="AGAINST",
+        detail="the proposal upgrades a contract but links no audit",
+    )
+
+
+def _own_grant(policy: Policy, facts: Facts, text: str) -> HardRuleResult:
+    rules = policy.hard_rules
+    own = {a.lower() for a in rules.own_addresses} | {n.lower() for n in rules.own_names}
+    mentioned = own & ({a.lower() for a in facts.addresses} | {n.lower() for n in facts.ens_names})
+    if mentioned and _OUTFLOW.search(text):
+        return HardRuleResult(
+            rule="abstain_on_own_grants",
+            outcome="fail",
+            on_fail="ABSTAIN",
+            detail=f"funds may go to the delegate's own {sorted(mentioned)[0]}: conflict of "
+            "interest",
+        )
+    return HardRuleResult(
+        rule="abstain_on_own_grants", outcome="pass", detail="the delegate is not a recipient"
+    )

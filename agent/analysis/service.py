@@ -1,0 +1,101 @@
+"""Analyse a proposal against a policy: reuse, or run the analyst under the guardrails.
+
+An assessment is reused until the proposal's content, the policy, the prompt
+or the analyst changes; the outcome says which, so `steward analyze` can too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from agent.analysis.decide import finalise
+from agent.analysis.facts import extract_facts
+from agent.analysis.injection import detect_injection
+from agent.analysis.models import Assessment, Draft, Facts, HardRuleResult
+from agent.analysis.policy import Policy
+from agent.analysis.rules import evaluate_hard_rules
+from agent.errors import StewardError
+from agent.models import Proposal
+from agent.store import RecordStore
+
+
+class AnalysisError(StewardError):
+    """The analyst could not produce a valid assessment (after retries). Never guessed."""
+
+
+class Analyst(Protocol):
+    id: str
+    prompt_hash: str
+
+    def draft(
+        self, proposal: Proposal, policy: Policy, facts: Facts, hard_rules: list[HardRuleResult]
+    ) -> Draft: ...
+
+
+class AnalysisOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    assessment: Assessment
+    status: Literal["cached", "new", "refreshed"]
+    reason: str
+
+
+def staleness(
+    previous: Assessment, proposal: Proposal, policy: Policy, analyst: Analyst
+) -> str | None:
+    """Why `previous` no longer holds, or None if it does."""
+    p = previous.provenance
+    if p.content_hash != proposal.content_hash:
+        return "the proposal's content changed"
+    if p.policy_hash != policy.hash:
+        return "the policy changed"
+    if p.analyst != analyst.id:
+        return f"the analyst changed ({p.analyst} → {analyst.id})"
+    if p.prompt_hash != analyst.prompt_hash:
+        return "the prompt changed"
+    return None
+
+
+def analyse(
+    proposal: Proposal,
+    policy: Policy,
+    analyst: Analyst,
+    store: RecordStore,
+    *,
+    confidence_cap: float = 1.0,
+    force: bool = False,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> AnalysisOutcome:
+    previous = store.latest_assessment(proposal.uid, policy.id)
+    reason = "first analysis"
+    if previous is not None:
+        why = staleness(previous, proposal, policy, analyst)
+        if why is None and not force:
+            return AnalysisOutcome(
+                assessment=previous,
+                status="cached",
+                reason="nothing changed since the last analysis",
+            )
+        reason = why or "re-analysis forced"
+    injection = detect_injection(f"{proposal.title}\n{proposal.body}")
+    facts = extract_facts(proposal.body)
+    hard_rules = evaluate_hard_rules(policy, proposal, facts)
+    draft = analyst.draft(proposal, policy, facts, hard_rules)
+    assessment = finalise(
+        draft,
+        proposal=proposal,
+        policy=policy,
+        facts=facts,
+        hard_rules=hard_rules,
+        injection=injection,
+        analyst=analyst.id,
+        prompt_hash=analyst.prompt_hash,
+        confidence_cap=confidence_cap,
+        now=now(),
+    )
+    store.save_assessment(assessment)
+    status: Literal["new", "refreshed"] = "new" if previous is None else "refreshed"
+    return AnalysisOutcome(assessment=assessment, status=status, reason=reason)

@@ -1,0 +1,108 @@
+"""Read-only tools the LLM analyst may call. Their outputs are untrusted data too.
+
+Each tool is a plain function over the stores; `build_tools` wraps them for
+LangChain with docstrings that become the tool descriptions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from agent.ports import Embedder, VectorIndex
+from agent.search import search
+from agent.store import RecordStore
+
+_MAX_TOOL_TEXT = 4000
+
+
+def _untrusted(payload: Any) -> str:
+    text = json.dumps(payload, ensure_ascii=False, default=str)
+    return f"<untrusted_tool_output>\n{text}\n</untrusted_tool_output>"
+
+
+class AnalysisTools:
+    def __init__(
+        self,
+        store: RecordStore,
+        index: VectorIndex | None = None,
+        embedder: Callable[[], Embedder] | None = None,
+    ) -> None:
+        self.store = store
+        self.index = index
+        self.embedder = embedder
+
+    def search_proposals(self, query: str, space: str | None = None) -> str:
+        """Search stored proposals by meaning; returns uids, titles and best passages."""
+        if self.index is None or self.embedder is None:
+            return _untrusted({"error": "search is not available"})
+        hits = search(query, self.index, self.embedder(), spaces=[space] if space else (), limit=5)
+        return _untrusted(
+            [
+                h.model_dump(mode="json", include={"uid", "title", "space", "state", "passage"})
+                for h in hits
+            ]
+        )
+
+    def get_proposal(self, uid: str) -> str:
+        """Get a stored proposal by uid: title, state, choices and (the start of) its body."""
+        stored = self.store.get(uid)
+        if stored is None:
+            return _untrusted({"error": f"no proposal {uid}"})
+        p = stored.proposal
+        body = (
+            p.body
+            if len(p.body) <= _MAX_TOOL_TEXT
+            else (p.body[:_MAX_TOOL_TEXT] + f"\n[… {len(p.body) - _MAX_TOOL_TEXT} more characters]")
+        )
+        return _untrusted(
+            {
+                "uid": p.uid,
+                "title": p.title,
+                "state": p.state,
+                "space": p.space,
+                "choices": p.choices,
+                "outcome": p.outcome,
+                "body": body,
+            }
+        )
+
+    def get_decoded_actions(self, uid: str) -> str:
+        """Get what an on-chain proposal would execute, decoded (targets, calls, flags)."""
+        stored = self.store.get(uid)
+        if stored is None:
+            return _untrusted({"error": f"no proposal {uid}"})
+        actions = stored.proposal.extra.get("actions")
+        return _untrusted(
+            actions
+            if actions
+            else {"actions": [], "note": "no executable actions are stored for this proposal"}
+        )
+
+    def get_vote_tally(self, uid: str) -> str:
+        """Get the current tally of a proposal: scores per choice and the number of votes."""
+        stored = self.store.get(uid)
+        if stored is None:
+            return _untrusted({"error": f"no proposal {uid}"})
+        p = stored.proposal
+        tally = dict(zip(p.choices, p.scores, strict=False)) if p.scores else {}
+        return _untrusted(
+            {
+                "uid": uid,
+                "state": p.state,
+                "tally": tally,
+                "scores_total": p.scores_total,
+                "votes": p.votes_count,
+                "votes_stored": self.store.vote_count(uid),
+                "quorum": p.quorum,
+            }
+        )
+
+    def functions(self) -> list[Callable[..., str]]:
+        return [
+            self.search_proposals,
+            self.get_proposal,
+            self.get_decoded_actions,
+            self.get_vote_tally,
+        ]
