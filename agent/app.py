@@ -10,10 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent.ports import Embedder, ProposalSource, VectorIndex
 from agent.settings import Settings
 from agent.store import RecordStore
+
+if TYPE_CHECKING:
+    from agent.analysis.policy import Policy
+    from agent.analysis.service import Analyst
 
 
 class App:
@@ -62,6 +67,36 @@ class App:
             backoff_max=cfg.backoff_max_s,
         )
         return SnapshotSource(client, cfg, spaces or cfg.spaces)
+
+    def policy(self, path: str | Path | None = None) -> Policy:
+        from agent.analysis.policy import load_policy
+
+        return load_policy(path or self.settings.analysis.policy)
+
+    def analyst(self) -> Analyst:
+        """The LLM analyst when a model is configured, else the offline one."""
+        cfg = self.settings.analysis
+        if self.settings.llm.model:
+            from connectors.llm import build_chat_model
+
+            from agent.analysis.llm import LLMAnalyst
+            from agent.analysis.tools import AnalysisTools
+
+            model = build_chat_model(self.settings.llm)
+            tools = AnalysisTools(self.store, self.index, self.embedder)
+            return LLMAnalyst(
+                model,
+                self.settings.llm.model,
+                tools=tools,
+                max_input_tokens=cfg.max_input_tokens,
+                retries=cfg.output_retries,
+            )
+        from agent.analysis.offline import OfflineAnalyst
+
+        return OfflineAnalyst(self.embedder(), relevance=cfg.relevance_threshold)
+
+    def confidence_cap(self, analyst: Analyst) -> float:
+        return self.settings.analysis.offline_confidence_cap if analyst.id == "offline" else 1.0
 
     def archive_source(self, path: Path, space: str | None = None) -> ProposalSource:
         from connectors.archive import ArchiveSource

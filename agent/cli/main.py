@@ -267,5 +267,13 @@ def _redact_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def _register_more() -> None:
+    from agent.cli import analysis_cmds
+
+    analysis_cmds.register(app, _app)
+
+
+_register_more()
+
 if __name__ == "__main__":  # pragma: no cover
     app()
