@@ -11,15 +11,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from agent import __version__
-from agent.app import App
 from agent.errors import ConfigError, NotFound, StewardError
-from agent.settings import load_settings
+
+if TYPE_CHECKING:
+    from agent.app import App
 
 app = typer.Typer(
     name="steward",
@@ -56,6 +57,8 @@ def main(
     ] = False,
 ) -> None:
     """Load and validate the configuration before any command runs."""
+    from agent.settings import load_settings
+
     try:
         ctx.obj = load_settings(config)
     except ConfigError as exc:
@@ -65,6 +68,8 @@ def main(
 
 @contextmanager
 def _app(ctx: typer.Context) -> Iterator[App]:
+    from agent.app import App
+
     application = App(ctx.obj)
     err = Console(stderr=True)
     try:
