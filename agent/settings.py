@@ -104,6 +104,13 @@ class LLMSettings(_Section):
     max_retries: int = Field(2, ge=0)
     max_output_tokens: int = Field(2000, gt=0)
 
+    @field_validator("model")
+    @classmethod
+    def _model_not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must name a model, e.g. 'openai:gpt-4o-mini', or be null")
+        return value.strip() if value else value
+
 
 class AnalysisSettings(_Section):
     policy: str = "config/policies/ens-constitution.md"

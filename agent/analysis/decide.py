@@ -79,7 +79,8 @@ def finalise(
     reasons: list[str] = []
     failed = [r for r in hard_rules if r.outcome == "fail"]
     if failed:
-        forced = "ABSTAIN" if any(r.on_fail == "ABSTAIN" for r in failed) else "AGAINST"
+        abstain = any(r.on_fail == "ABSTAIN" for r in failed)
+        forced: Recommendation = "ABSTAIN" if abstain else "AGAINST"
         recommendation = forced
         reasons += [f"hard rule {r.rule} failed: {r.detail}" for r in failed]
     if injection:

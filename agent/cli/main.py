@@ -273,9 +273,10 @@ def _redact_url(url: str) -> str:
 
 
 def _register_more() -> None:
-    from agent.cli import analysis_cmds
+    from agent.cli import analysis_cmds, digest_cmd
 
     analysis_cmds.register(app, _app)
+    digest_cmd.register(app, _app)
 
 
 _register_more()
