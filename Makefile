@@ -44,6 +44,16 @@ demo: $(STAMP)
 	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) show ens.eth:ep1.5 | head -30
 	@echo "== What is stored"
 	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) status
+	@echo "== Analyse every proposal against the ENS constitution (offline analyst: no model, no keys)"
+	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) analyze --pending --policy config/policies/ens-constitution.md > $(DEMO_HOME)/analysis.txt
+	@tail -n 25 $(DEMO_HOME)/analysis.txt
+	@echo "== One assessment in full"
+	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) analyze ens.eth:ep1.5
+	@echo "== The digest: terminal, Markdown and HTML"
+	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) digest --since 30d | head -n 40
+	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) digest --since 30d --format md --out $(DEMO_HOME)/digest.md
+	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) digest --since 30d --format html --out $(DEMO_HOME)/digest.html
+	@echo "Open $(DEMO_HOME)/digest.html in a browser."
 
 bench: $(STAMP)
 	$(PY) bench/ingest_bench.py --out bench/results/latest.json
