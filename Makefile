@@ -44,15 +44,25 @@ demo: $(STAMP)
 	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) show ens.eth:ep1.5 | head -30
 	@echo "== What is stored"
 	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) status
-	@echo "== Analyse every proposal against the ENS constitution (offline analyst: no model, no keys)"
-	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) analyze --pending --policy config/policies/ens-constitution.md > $(DEMO_HOME)/analysis.txt
-	@tail -n 25 $(DEMO_HOME)/analysis.txt
+	@echo "== Snapshot ingestion from a local hub on 127.0.0.1 (the test suite's stand-in for"
+	@echo "   hub.snapshot.org), serving the real Yearn proposals with seeded votes"
+	@rm -f $(DEMO_HOME)/hub.url; $(PY) -m tests.fakes.serve_hub --url-file $(DEMO_HOME)/hub.url & \
+	  echo $$! > $(DEMO_HOME)/hub.pid; \
+	  for i in $$(seq 100); do test -s $(DEMO_HOME)/hub.url && break; sleep 0.1; done; \
+	  STEWARD_HOME=$(DEMO_HOME) STEWARD__SNAPSHOT__HUB_URL=$$(cat $(DEMO_HOME)/hub.url) \
+	    $(STEWARD) ingest --space yearn; status=$$?; kill $$(cat $(DEMO_HOME)/hub.pid); exit $$status
+	@echo "== Analyse the ENS proposals against the ENS constitution (offline analyst: no model, no keys)"
+	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) analyze --pending --policy config/policies/ens-constitution.md > $(DEMO_HOME)/analysis-ens.txt
+	@tail -n 12 $(DEMO_HOME)/analysis-ens.txt
 	@echo "== One assessment in full"
-	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) analyze ens.eth:ep1.5
-	@echo "== The digest: terminal, Markdown and HTML"
-	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) digest --since 30d | head -n 40
-	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) digest --since 30d --format md --out $(DEMO_HOME)/digest.md
-	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) digest --since 30d --format html --out $(DEMO_HOME)/digest.html
+	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) analyze ens.eth:ep1.5 --policy config/policies/ens-constitution.md
+	@echo "== Analyse the Yearn proposals as a conservative treasury delegate"
+	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) analyze --pending --space yearn --policy config/policies/conservative-treasury.yaml > $(DEMO_HOME)/analysis-yearn.txt
+	@tail -n 12 $(DEMO_HOME)/analysis-yearn.txt
+	@echo "== The digest of the last 30 days: terminal (Markdown), Markdown file, HTML file"
+	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) digest --since 30d --policy config/policies/conservative-treasury.yaml | head -n 60
+	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) digest --since 30d --policy config/policies/conservative-treasury.yaml --format md --out $(DEMO_HOME)/digest.md
+	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) digest --since 30d --policy config/policies/conservative-treasury.yaml --format html --out $(DEMO_HOME)/digest.html
 	@echo "Open $(DEMO_HOME)/digest.html in a browser."
 
 bench: $(STAMP)

@@ -37,6 +37,10 @@ def register(app: typer.Typer, open_app: object) -> None:
                 help="Policy file (default: analysis.policy).",
             ),
         ] = None,
+        space: Annotated[
+            list[str] | None,
+            typer.Option("--space", "-s", help="With --pending: only these spaces."),
+        ] = None,
         force: Annotated[bool, typer.Option("--force", help="Re-analyse even if current.")] = False,
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
@@ -56,7 +60,11 @@ def register(app: typer.Typer, open_app: object) -> None:
                     raise NotFound(f"{ref!r} matches {len(matches)} stored proposals")
                 proposals = store.proposals(uids=matches)
             else:
-                proposals = [p for p in store.proposals() if pol.applies(p.source, p.space)]
+                proposals = [
+                    p
+                    for p in store.proposals()
+                    if pol.applies(p.source, p.space) and (not space or p.space in space)
+                ]
             analyst = application.analyst()
             cap = application.confidence_cap(analyst)
             rows, failures = [], []
