@@ -52,6 +52,17 @@ def verify_findings(
     return kept, dropped
 
 
+def capping(injection: list[InjectionFinding]) -> bool:
+    """Whether injection findings cap the recommendation at ABSTAIN.
+
+    Every kind does, except HTML comments on their own: templates keep their
+    guidance in comments (60% of Synthetix's SIPs), comments never reach a
+    model (`neutralise` removes them), and a comment that carries instructions
+    or addresses AI voters also triggers those kinds, which do cap.
+    """
+    return any(finding.kind != "html_comment" for finding in injection)
+
+
 def choice_for(recommendation: Recommendation, proposal: Proposal, policy: Policy) -> str | None:
     """The proposal's own choice label that means `recommendation`, if it has one."""
     for choice in proposal.choices:
@@ -83,7 +94,7 @@ def finalise(
         forced: Recommendation = "ABSTAIN" if abstain else "AGAINST"
         recommendation = forced
         reasons += [f"hard rule {r.rule} failed: {r.detail}" for r in failed]
-    if injection:
+    if capping(injection):
         recommendation = "ABSTAIN"
         confidence = min(confidence, 0.5)
         reasons.append(f"instruction-like content in the proposal ({len(injection)} finding(s))")

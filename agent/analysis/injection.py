@@ -19,7 +19,7 @@ import html
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -356,10 +356,13 @@ _FOLLOW = re.compile(
 
 _TAG = re.compile(r"<[a-z][\w-]*\s[^<>]{0,600}>", re.IGNORECASE)
 _HIDING_STYLE = re.compile(
-    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0*\.?[01](?:px|pt|em|rem|%)?\s*"
-    r"(?:[;\"']|$)|opacity\s*:\s*0(?:\.0+)?\s*(?:[;\"']|$)|(?:^|\s)hidden(?:[\s=/>]|$)|"
-    r"(?<![\w-])color\s*[:=]\s*[\"']?\s*(?:#fff(?:fff)?\b|white\b|rgb\(\s*255\s*,\s*255\s*,\s*255)|"
-    r"(?:left|top|text-indent)\s*:\s*-\d{3,}",
+    r"display\s*:\s*none|visibility\s*:\s*hidden|opacity\s*:\s*(?:0+(?:\.0+)?|\.0+)\s*(?:[;\"']|$)|"
+    r"font-size\s*:\s*(?:0*\.?0+(?:px|pt|em|rem|%)?|0*\.\d+(?:px|pt)|1(?:px|pt))\s*(?:[;\"']|$)|"
+    r"(?:^|\s)hidden(?:[\s=/>]|$)|(?:left|top|text-indent)\s*:\s*-\d{3,}",
+    re.IGNORECASE,
+)
+_WHITE_TEXT = re.compile(
+    r"(?<![\w-])color\s*[:=]\s*[\"']?\s*(?:#fff(?:fff)?\b|white\b|rgb\(\s*255\s*,\s*255\s*,\s*255)",
     re.IGNORECASE,
 )
 _ATTR_TEXT = re.compile(r"\b(?:alt|title)\s*=\s*(?:\"([^\"\n]{1,300})\"|'([^'\n]{1,300})')", re.I)
@@ -492,7 +495,8 @@ def _instruction_like(text: str) -> bool:
 def _hidden_markup(text: str) -> Iterable[Hit]:
     for m in _TAG.finditer(text):
         tag = m.group()
-        if _HIDING_STYLE.search(tag):
+        white = _WHITE_TEXT.search(tag) and "background" not in tag.lower()
+        if white or _HIDING_STYLE.search(tag):
             yield "hidden_markup", tag.lower(), _clip(text[m.start() : m.end() + 120])
         for attr in _ATTR_TEXT.finditer(tag):
             if _instruction_like(attr.group(1) or attr.group(2)):
@@ -510,22 +514,22 @@ def _present(word: str, words: set[str], lower: str) -> bool:
     return word in words or word + "s" in words if word.isalpha() else word in lower
 
 
-def _phrases(copy: str) -> Iterable[Hit]:
-    lower = copy.lower()
-    shown = copy if len(copy) == len(lower) else lower
-    words = set(_WORD.findall(lower))
-    for rule in (*_RULES, _END_OF_INPUT):
-        if not all(any(_present(w, words, lower) for w in gate) for gate in rule.gates):
-            continue
+def _matches(rule: _Rule, words: set[str], lower: str) -> Iterator[re.Match[str]]:
+    if all(any(_present(w, words, lower) for w in gate) for gate in rule.gates):
         for first, pattern in rule.patterns:
-            if first and not _present(first, words, lower):
-                continue
-            for m in itertools.islice(pattern.finditer(lower), 50):
-                if rule is _END_OF_INPUT:
-                    if _FOLLOW.search(lower, m.end(), m.end() + 300):
-                        yield rule.kind, "end of input", _around(shown, m.start())
-                else:
-                    yield rule.kind, _SPACE.sub(" ", m.group()).strip(), _around(shown, m.start())
+            if not first or _present(first, words, lower):
+                yield from itertools.islice(pattern.finditer(lower), 50)
+
+
+def _phrases(copy: str) -> Iterable[Hit]:
+    lower = copy.replace("\u0130", "I").lower()  # same length, so indexes carry over
+    words = set(_WORD.findall(lower))
+    for rule in _RULES:
+        for m in _matches(rule, words, lower):
+            yield rule.kind, _SPACE.sub(" ", m.group()).strip(), _around(copy, m.start())
+    for m in _matches(_END_OF_INPUT, words, lower):
+        if _FOLLOW.search(lower, m.end(), m.end() + 300):
+            yield "fake_system_message", "end of input", _around(copy, m.start())
 
 
 _DETECTORS: tuple[Callable[[str], Iterable[Hit]], ...] = (

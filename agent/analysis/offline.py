@@ -19,6 +19,7 @@ from agent.ports import Embedder
 
 VERSION = "offline-1"
 _HEADING = re.compile(r"(?im)^#{1,4}\s*(summary|abstract|tl;?dr|overview|motivation)\b.*$")
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 _MARKUP = re.compile(r"^[#>*\-\s\d.]+|\*\*|__|`")
 _CATEGORIES: dict[Category, tuple[str, ...]] = {
@@ -47,6 +48,11 @@ def candidate_sentences(body: str, limit: int = 400) -> list[str]:
         if len(out) >= limit:
             break
     return list(dict.fromkeys(out))
+
+
+def strip_comments(text: str) -> str:
+    """The text a reader sees: HTML comments removed (an unclosed one runs to the end)."""
+    return _COMMENT.sub("", text)
 
 
 def _lead(body: str, sentences: list[str]) -> list[str]:
@@ -87,8 +93,9 @@ class OfflineAnalyst:
     def draft(
         self, proposal: Proposal, policy: Policy, facts: Facts, hard_rules: list[HardRuleResult]
     ) -> Draft:
-        sentences = candidate_sentences(proposal.body)
-        summary = " ".join(_lead(proposal.body, sentences)) or proposal.title
+        visible = strip_comments(proposal.body)  # hidden text is no summary material
+        sentences = candidate_sentences(visible)
+        summary = " ".join(_lead(visible, sentences)) or proposal.title
         findings = self._findings(policy, sentences)
         relevant = [f for f in findings if f.stance != "not_relevant"]
         weight = {p.id: p.weight for p in policy.principles}

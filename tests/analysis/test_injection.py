@@ -167,6 +167,8 @@ def test_neutralise_shows_hidden_text_and_cuts_comments() -> None:
     expected = "Pay<U+200B> now [hidden comment removed] 👩\u200d💻 <U+E0068><U+E0069> "
     assert neutralise(text) == expected + "[hidden comment removed]"
     assert neutralise("a\x1bb\n") == "a<U+001B>b\n"
+    england = "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
+    assert neutralise(f"{england} a\u200db") == f"{england} a<U+200D>b"
 
 
 def test_every_format_character_is_made_visible() -> None:
