@@ -65,7 +65,7 @@ def test_migrations_are_recorded_once(tmp_path: Path) -> None:
     first = RecordStore(url)
     with first.engine.connect() as conn:
         names = conn.execute(select(schema.schema_migrations.c.name)).scalars().all()
-    assert names == ["m001_initial", "m002_assessments"]
+    assert names == ["m001_initial", "m002_assessments", "m003_posts"]
     RecordStore(url)  # re-open: nothing re-applied, nothing fails
 
 
@@ -135,3 +135,16 @@ def test_resolve_and_summary(store: RecordStore) -> None:
     assert store.resolve("0x_%") == []  # LIKE wildcards are literal
     (summary,) = store.summary()
     assert (summary.proposals, summary.open, summary.flagged) == (3, 2, 1)
+
+
+def test_posts_are_claimed_once_and_failures_stay_pending(store: RecordStore) -> None:
+    assert store.claim_post("alert:c1:p1", target="c1", kind="alert", payload={"t": 1})
+    assert not store.claim_post("alert:c1:p1", target="c1", kind="alert", payload={"t": 1})
+    assert [p.key for p in store.unsent_posts()] == ["alert:c1:p1"]
+    store.mark_failed("alert:c1:p1", "HTTP 500")
+    assert store.unsent_posts()[0].attempts == 1
+    store.mark_posted("alert:c1:p1")
+    assert store.unsent_posts() == [] and store.post("alert:c1:p1").status == "posted"
+    assert store.subscribe("c1", "ens.eth") and not store.subscribe("c1", "ens.eth")
+    assert store.subscriptions() == [("c1", "ens.eth")]
+    assert store.unsubscribe("c1", "ens.eth") and not store.unsubscribe("c1", "ens.eth")

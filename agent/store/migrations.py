@@ -32,7 +32,11 @@ def m002_assessments(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.assessments])
 
 
-MIGRATIONS: list[Migration] = [m001_initial, m002_assessments]
+def m003_posts(conn: Connection) -> None:
+    schema.metadata.create_all(conn, tables=[schema.posts, schema.subscriptions])
+
+
+MIGRATIONS: list[Migration] = [m001_initial, m002_assessments, m003_posts]
 
 
 def migrate(engine: Engine) -> list[str]:

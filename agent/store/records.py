@@ -24,6 +24,7 @@ from agent.store import schema
 from agent.store.assessments import AssessmentLog
 from agent.store.bookkeeping import Bookkeeping
 from agent.store.migrations import migrate
+from agent.store.posts import PostLog
 from agent.store.upsert import upsert_rows
 
 _P = schema.proposals
@@ -98,7 +99,7 @@ def _proposal_row(p: Proposal, now: int) -> dict[str, Any]:
     }
 
 
-class RecordStore(Bookkeeping, AssessmentLog):
+class RecordStore(Bookkeeping, AssessmentLog, PostLog):
     """SQL store for proposals, votes, spaces, cursors and runs."""
 
     def __init__(self, url: str) -> None:

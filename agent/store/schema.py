@@ -127,3 +127,27 @@ assessments = Table(
     Column("data", JSON, nullable=False),
     Index("ix_assessments_lookup", "proposal_uid", "policy_id"),
 )
+
+posts = Table(
+    "posts",
+    metadata,
+    # What was (to be) posted, e.g. `alert:<channel>:<uid>`: one row per post, ever.
+    Column("key", String(500), primary_key=True),
+    Column("target", String(300), nullable=False),
+    Column("kind", String(30), nullable=False),  # digest | alert | reminder
+    Column("status", String(20), nullable=False),  # pending | posted | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("payload", JSON, nullable=False),
+    Column("error", Text),
+    Column("created_ts", Integer, nullable=False),
+    Column("updated_ts", Integer, nullable=False),
+    Index("ix_posts_status", "status"),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("channel", String(100), primary_key=True),
+    Column("space", String(300), primary_key=True),
+    Column("created_ts", Integer, nullable=False),
+)
