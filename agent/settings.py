@@ -124,6 +124,41 @@ class AnalysisSettings(_Section):
     """Invalid or refused model output is retried this often, then reported."""
 
 
+class DiscordSettings(_Section):
+    """The bot (or webhook) and what it may do where. Tokens never reach a log."""
+
+    token: SecretStr | None = None
+    """Bot token; prefer STEWARD__DISCORD__TOKEN."""
+    guild_ids: list[int] = Field(default_factory=list)
+    """Slash commands are registered in these guilds (instant); see global_commands."""
+    global_commands: bool = False
+    channels: list[int] = Field(default_factory=list)
+    """Commands answer only here (empty: nowhere but DMs are refused too)."""
+    admin_roles: list[int] = Field(default_factory=list)
+    """Role ids allowed to /subscribe, /unsubscribe, /pause."""
+    digest_channels: list[int] = Field(default_factory=list)
+    digest_time: str = Field("09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    timezone: str = "UTC"
+    digest_since: str = "24h"
+    reminder_window_h: float = Field(24.0, gt=0)
+    delegate_address: str | None = None
+    """Reminders go out for proposals this address has not voted on."""
+    ask_per_user_per_minute: int = Field(3, gt=0)
+    webhook_url: SecretStr | None = None
+    """Webhook mode: post digests and alerts here instead of running a bot."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
+        return value
+
+
 class Settings(BaseSettings):
     """All of Steward's settings. Build with `load_settings`, never at import."""
 
@@ -139,6 +174,7 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = ChunkingSettings()
     llm: LLMSettings = LLMSettings()
     analysis: AnalysisSettings = AnalysisSettings()
+    discord: DiscordSettings = DiscordSettings()
 
     @classmethod
     def settings_customise_sources(
