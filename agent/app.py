@@ -77,10 +77,9 @@ class App:
         """The LLM analyst when a model is configured, else the offline one."""
         cfg = self.settings.analysis
         if self.settings.llm.model:
-            from connectors.llm import build_chat_model
-
             from agent.analysis.llm import LLMAnalyst
             from agent.analysis.tools import AnalysisTools
+            from connectors.llm import build_chat_model
 
             model = build_chat_model(self.settings.llm)
             tools = AnalysisTools(self.store, self.index, self.embedder)
