@@ -1,0 +1,137 @@
+"""A fake Discord webhook: a real HTTP server on 127.0.0.1 that records what is posted.
+
+A socket rather than an httpx MockTransport, so timeouts, retries and the
+exact JSON body are exercised as in production. It checks what Discord checks
+(the token, the 2,000-character content, a non-empty message) and can answer
+429 with `retry_after` or 5xx on demand.
+
+Usage::
+
+    with FakeWebhook() as hook:
+        hook.fail_next("429", retry_after=0.25)
+        WebhookSender(hook.url).send("webhook", Message(content="hi"))
+        assert hook.posts[0]["content"] == "hi"
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
+
+Failure = Literal["429", "429-header", "500", "502", "503"]
+WEBHOOK_ID = "112233445566778899"
+TOKEN = "s3cr3t-T0ken_abcdefghijklmnopqrstuvwxyz"
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    hook: FakeWebhook
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """No access log on stderr."""
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length > 0 else b""
+        status, body = self.server.hook._handle(self.path, raw)
+        data = json.dumps(body).encode() if body is not None else b""
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        if status == 429 and isinstance(body, dict) and body.get("header_only"):
+            self.send_header("Retry-After", str(body["header_only"]))
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class FakeWebhook:
+    """Stand-in for `https://discord.com/api/webhooks/<id>/<token>`."""
+
+    def __init__(self) -> None:
+        self.posts: list[dict[str, Any]] = []
+        """Accepted bodies, in order."""
+        self.requests: list[dict[str, Any]] = []
+        """Every request: path, query and body (accepted or not)."""
+        self.url = ""
+        self._failures: deque[tuple[Failure, float]] = deque()
+        self._lock = threading.Lock()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> FakeWebhook:
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.hook = self
+        port = self._server.server_address[1]
+        self.url = f"http://127.0.0.1:{port}/api/webhooks/{WEBHOOK_ID}/{TOKEN}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> FakeWebhook:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def fail_next(self, kind: Failure, times: int = 1, *, retry_after: float = 0.0) -> None:
+        """Queue failures (FIFO), one per incoming request."""
+        with self._lock:
+            self._failures.extend([(kind, retry_after)] * times)
+
+    def _handle(self, path: str, raw: bytes) -> tuple[int, Any]:
+        parts = urlsplit(path)
+        try:
+            body: Any = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        with self._lock:
+            self.requests.append({"path": parts.path, "query": parse_qs(parts.query), "body": body})
+            failure = self._failures.popleft() if self._failures else None
+        if parts.path != f"/api/webhooks/{WEBHOOK_ID}/{TOKEN}":
+            return 401, {"code": 50027, "message": "Invalid Webhook Token"}
+        if failure is not None:
+            kind, wait = failure
+            if kind == "429":
+                return 429, {"message": "You are being rate limited.", "retry_after": wait}
+            if kind == "429-header":
+                return 429, {"header_only": f"{wait:g}"}
+            return int(kind), {"message": f"{kind}: Internal Server Error"}
+        problem = _invalid(body)
+        if problem:
+            return 400, {"code": 50006, "message": problem}
+        with self._lock:
+            self.posts.append(body)
+        wait = parse_qs(parts.query).get("wait") == ["true"]
+        return (200, {"id": str(len(self.posts)), **body}) if wait else (204, None)
+
+
+def _invalid(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return "Cannot send an empty message"
+    content, embeds = body.get("content") or "", body.get("embeds") or []
+    if not content and not embeds:
+        return "Cannot send an empty message"
+    if len(content) > 2000:
+        return "content: Must be 2000 or fewer in length."
+    if len(embeds) > 10:
+        return "embeds: Must be 10 or fewer in length."
+    return None
