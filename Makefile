@@ -64,6 +64,10 @@ demo: $(STAMP)
 	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) digest --since 30d --policy config/policies/conservative-treasury.yaml --format md --out $(DEMO_HOME)/digest.md
 	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) digest --since 30d --policy config/policies/conservative-treasury.yaml --format html --out $(DEMO_HOME)/digest.html
 	@echo "Open $(DEMO_HOME)/digest.html in a browser."
+	@echo "== What the Discord bot would post now (no token, no Discord)"
+	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) bot --dry-run | head -n 40
+	@echo "== What /ask would answer"
+	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) ask "who controls the treasury multisig"
 
 bench: $(STAMP)
 	$(PY) bench/ingest_bench.py --out bench/results/latest.json

@@ -1,0 +1,145 @@
+"""Building the Discord client: intents, the command tree, registration, the scheduler.
+
+`build_bot(app)` is the composition root for Discord; `StewardBot` itself takes
+ready-made `Services` so tests can build it around a temporary store.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from agent.settings import DiscordSettings
+from connectors.discord_bot.access import RateLimiter, command_allowed
+from connectors.discord_bot.commands import Refused, Services, answer_error, build_commands
+
+if TYPE_CHECKING:
+    from agent.app import App
+    from agent.chat.ask import Answer
+    from connectors.discord_bot.scheduler import Scheduler
+
+log = logging.getLogger(__name__)
+
+
+def minimal_intents() -> discord.Intents:
+    """Guilds only: enough to resolve channels and roles. Slash commands need no more,
+    and Steward never reads message content or member lists."""
+    return discord.Intents(guilds=True)
+
+
+class StewardTree(app_commands.CommandTree[discord.Client]):
+    """The command tree, with the channel rule and error replies in one place each."""
+
+    def __init__(self, client: discord.Client, settings: DiscordSettings) -> None:
+        super().__init__(client)
+        self.settings = settings
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        """Every command answers only in configured channels (DMs included in 'elsewhere')."""
+        if not command_allowed(interaction.channel_id, self.settings):
+            raise Refused("Steward only answers in the channels it is configured for.")
+        return True
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError, /
+    ) -> None:
+        await answer_error(interaction, error)
+
+
+class StewardBot(discord.Client):
+    """A client with slash commands; the scheduler (if any) starts once commands are set up."""
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        intents: discord.Intents | None = None,
+    ) -> None:
+        # Mentions off by default too: a send that forgets `to_kwargs` still cannot ping.
+        super().__init__(
+            intents=intents or minimal_intents(), allowed_mentions=discord.AllowedMentions.none()
+        )
+        self.settings = services.settings
+        self.tree = StewardTree(self, services.settings)
+        for command in build_commands(services):
+            self.tree.add_command(command)
+        self.scheduler: Scheduler | None = None
+        """Set by `build_bot`; it needs the client, so it cannot come first."""
+
+    async def setup_hook(self) -> None:
+        await register_commands(self.tree, self.settings)
+        if self.scheduler is not None:
+            self.scheduler.start()
+
+    async def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        await super().close()
+
+
+async def register_commands(tree: app_commands.CommandTree[Any], settings: DiscordSettings) -> None:
+    """Per configured guild (shows at once); globally only when asked (shared by every guild).
+
+    With both, members of a configured guild see each command twice: pick one.
+    """
+    for guild_id in settings.guild_ids:
+        guild = discord.Object(id=guild_id)
+        tree.copy_global_to(guild=guild)
+        synced = await tree.sync(guild=guild)
+        log.info("registered %d commands in guild %s", len(synced), guild_id)
+    if settings.global_commands:
+        synced = await tree.sync()
+        log.info("registered %d global commands", len(synced))
+    elif not settings.guild_ids:
+        log.warning("no discord.guild_ids and global_commands is off: no command is registered")
+
+
+def answerer(app: App, spaces: Sequence[str] = ()) -> Callable[[str], Answer]:
+    """/ask's answer function: the configured chat model if any, else quoting passages.
+
+    Shared with `steward ask`, so the CLI shows exactly what the bot would say.
+    """
+    from agent.chat.ask import answer_question
+
+    chat_model: Any = None
+    if app.settings.llm.model:
+        from connectors.llm import build_chat_model
+
+        chat_model = build_chat_model(app.settings.llm)
+
+    def ask(question: str) -> Answer:
+        return answer_question(
+            question,
+            index=app.index,
+            embedder=app.embedder(),
+            store=app.store,
+            spaces=spaces,
+            chat_model=chat_model,
+        )
+
+    return ask
+
+
+def build_services(app: App) -> Services:
+    """The commands' dependencies from the composition root; heavy parts stay lazy."""
+    return Services(
+        settings=app.settings.discord,
+        store=app.store,
+        policy=app.policy,
+        ask=answerer(app),
+        limiter=RateLimiter(app.settings.discord.ask_per_user_per_minute),
+    )
+
+
+def build_bot(app: App) -> StewardBot:
+    """The bot `steward bot` runs: commands plus the scheduled digests and alerts."""
+    from connectors.discord_bot.scheduler import Scheduler
+
+    services = build_services(app)
+    bot = StewardBot(services)
+    bot.scheduler = Scheduler(bot, app.store, app.settings.discord, policy_id=app.policy().id)
+    return bot

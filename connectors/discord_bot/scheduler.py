@@ -1,0 +1,158 @@
+"""Posting scheduled digests, alerts and reminders from inside the bot, once a minute.
+
+`agent.chat.schedule` decides what is due and `agent.chat.deliver` claims each
+post in the post log before sending, so a restart or a second tick never posts
+twice. Both are plain synchronous code: they run in a worker thread, and
+`ChannelSender` hands each send back to the bot's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import discord
+from discord.ext import tasks
+
+from agent.chat.deliver import DeliveryError, DeliveryReport, deliver, retry_unsent
+from agent.chat.models import Message
+from agent.chat.schedule import plan_posts
+from agent.settings import DiscordSettings
+from agent.store import RecordStore
+from connectors.discord_bot.convert import to_kwargs
+
+log = logging.getLogger(__name__)
+
+
+def delivery_error(exc: discord.DiscordException) -> DeliveryError:
+    """Discord's failures in the post log's terms: what happened, and when to try again."""
+    if isinstance(exc, discord.RateLimited):
+        return DeliveryError("Discord rate limit", exc.retry_after)
+    if isinstance(exc, discord.HTTPException):
+        retry_after: float | None = None
+        if exc.status == 429:
+            header = exc.response.headers.get("Retry-After")
+            retry_after = float(header) if header else None
+            return DeliveryError("Discord rate limit", retry_after)
+        if exc.status >= 500:
+            return DeliveryError(f"Discord server error {exc.status}", None)
+        return DeliveryError(f"Discord refused the message ({exc.status}: {exc.text})", None)
+    return DeliveryError(f"Discord error: {exc.__class__.__name__}", None)
+
+
+class ChannelSender:
+    """`agent.chat.deliver.Sender` over a bot's text channels (target: a channel id).
+
+    Called from a worker thread; each send runs on the bot's loop and the thread
+    waits for it, so `deliver` sees every outcome before it records the post.
+    """
+
+    def __init__(
+        self, client: discord.Client, loop: asyncio.AbstractEventLoop, timeout: float = 60.0
+    ) -> None:
+        self.client = client
+        self.loop = loop
+        self.timeout = timeout
+
+    def send(self, target: str, message: Message) -> None:
+        if _running_loop() is self.loop:
+            raise RuntimeError("ChannelSender.send blocks: call it from a worker thread")
+        future = asyncio.run_coroutine_threadsafe(self.send_async(target, message), self.loop)
+        try:
+            future.result(timeout=self.timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise DeliveryError("Discord did not answer in time", None) from None
+
+    async def send_async(self, target: str, message: Message) -> None:
+        try:
+            channel = self.client.get_channel(int(target)) or await self.client.fetch_channel(
+                int(target)
+            )
+            if not isinstance(channel, discord.abc.Messageable):
+                raise DeliveryError(f"channel {target} cannot receive messages", None)
+            await channel.send(**to_kwargs(message, channel=True))
+        except discord.DiscordException as exc:
+            raise delivery_error(exc) from exc
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # a worker thread: no loop, as intended
+        return None
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Scheduler:
+    """Once a minute: plan what is due, deliver it. A failing tick is logged, never fatal."""
+
+    def __init__(
+        self,
+        client: discord.Client,
+        store: RecordStore,
+        settings: DiscordSettings,
+        *,
+        policy_id: str | None,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.settings = settings
+        self.policy_id = policy_id
+        self.clock = clock
+        self.not_before: datetime | None = None
+        """Set when Discord asked us to wait longer than a tick."""
+
+    def start(self) -> None:
+        self.run.start()
+
+    def stop(self) -> None:
+        self.run.cancel()
+
+    @tasks.loop(minutes=1)
+    async def run(self) -> None:
+        await self.tick()
+
+    @run.before_loop
+    async def _first(self) -> None:
+        """Wait for the gateway (channels are unknown before), then finish yesterday's work."""
+        await self.client.wait_until_ready()
+        await self.retry()
+
+    def _sender(self) -> ChannelSender:
+        return ChannelSender(self.client, asyncio.get_running_loop())
+
+    async def retry(self) -> None:
+        """Posts claimed but never delivered (a crash, an outage) go out before new ones."""
+        sender = self._sender()
+        try:
+            await asyncio.to_thread(retry_unsent, self.store, sender)
+        except Exception:
+            log.exception("retrying unsent posts failed")
+
+    async def tick(self, now: datetime | None = None) -> DeliveryReport | None:
+        """One round; `now` is for tests (the loop uses the clock)."""
+        when = now or self.clock()
+        if self.not_before is not None and when < self.not_before:
+            return None
+        try:
+            report = await asyncio.to_thread(self._plan_and_deliver, when, self._sender())
+        except Exception:
+            log.exception("scheduled posting failed; trying again next minute")
+            return None
+        if report.failed:
+            log.warning("%d post(s) failed: %s", len(report.failed), report.failed)
+        wait = report.retry_after
+        self.not_before = when + timedelta(seconds=wait) if wait else None
+        return report
+
+    def _plan_and_deliver(self, now: datetime, sender: ChannelSender) -> DeliveryReport:
+        planned = plan_posts(self.store, self.settings, now=now, policy_id=self.policy_id)
+        return deliver(planned, self.store, sender)
