@@ -273,11 +273,12 @@ def _redact_url(url: str) -> str:
 
 
 def _register_more() -> None:
-    from agent.cli import analysis_cmds, bot_cmd, digest_cmd
+    from agent.cli import analysis_cmds, bot_cmd, digest_cmd, webhook_cmd
 
     analysis_cmds.register(app, _app)
     digest_cmd.register(app, _app)
     bot_cmd.register(app, _app)
+    webhook_cmd.register(app, _app)
 
 
 _register_more()

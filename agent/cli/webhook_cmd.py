@@ -1,0 +1,69 @@
+"""`steward webhook`: digests, alerts and reminders to a Discord webhook, no bot needed.
+
+Same builders, same schedule and the same post log as the bot, so a post goes
+out once however often this runs (cron every few minutes, or `--loop`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from agent.errors import ConfigError
+
+
+def register(app: typer.Typer, open_app: object) -> None:
+    @app.command()
+    def webhook(
+        ctx: typer.Context,
+        loop: Annotated[
+            bool, typer.Option("--loop", help="Keep running, checking every minute.")
+        ] = False,
+        as_json: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
+        """Post what is due (digest, alerts, reminders) to discord.webhook_url."""
+        from agent.chat.deliver import deliver, retry_unsent
+        from agent.chat.schedule import plan_posts
+        from connectors.discord_webhook import WebhookSender
+
+        err = Console(stderr=True)
+        with open_app(ctx) as application:  # type: ignore[operator]
+            settings = application.settings.discord
+            if settings.webhook_url is None:
+                raise ConfigError("discord.webhook_url is not set (STEWARD__DISCORD__WEBHOOK_URL)")
+            policy_id = application.policy().id
+            with WebhookSender(settings.webhook_url.get_secret_value()) as sender:
+                while True:
+                    retried = retry_unsent(application.store, sender)
+                    planned = plan_posts(
+                        application.store,
+                        settings,
+                        now=datetime.now(UTC),
+                        policy_id=policy_id,
+                        targets="webhook",
+                    )
+                    report = deliver(planned, application.store, sender)
+                    posted = report.posted + retried.posted
+                    failed = {**retried.failed, **report.failed}
+                    if as_json:
+                        data = {
+                            "posted": posted,
+                            "failed": failed,
+                            "retry_after": report.retry_after,
+                        }
+                        sys.stdout.write(json.dumps(data) + "\n")
+                    else:
+                        err.print(f"posted {len(posted)}, failed {len(failed)}")
+                        for key, error in failed.items():
+                            err.print(f"[red]failed[/] {key}: {error}")
+                    if not loop:
+                        if failed:
+                            raise typer.Exit(1)
+                        return
+                    time.sleep(max(60.0, report.retry_after or 0.0))
