@@ -17,19 +17,26 @@ from agent.analysis.policy import Policy
 from agent.models import Proposal
 from agent.ports import Embedder
 
-VERSION = "offline-1"
+VERSION = "offline-2"
 _HEADING = re.compile(r"(?im)^#{1,4}\s*(summary|abstract|tl;?dr|overview|motivation)\b.*$")
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
-_MARKUP = re.compile(r"^[#>*\-\s\d.]+|\*\*|__|`")
+_LEAD = re.compile(r"^(?:#{1,6}|>|[*+\-]|\d{1,3}[.)])\s+")
+# Word prefixes, matched at word starts ("elect" must not hit "selection").
 _CATEGORIES: dict[Category, tuple[str, ...]] = {
-    "constitution": ("constitution", "amend", "bylaw", "article "),
-    "elections": ("elect", "steward", "council", "nominat", "candidate"),
-    "security": ("security", "upgrade", "multisig", "vulnerab", "audit", "emergency", "pause"),
-    "pricing": ("price", "pricing", "fee", "premium", "oracle", "registration cost"),
+    "constitution": ("constitution", "amend the constitution", "bylaw"),
+    "elections": ("election", "elect ", "nominee", "nomination", "candidate", "council member"),
+    "security": ("security", "upgrade", "multisig", "vulnerab", "audit", "emergency"),
+    "pricing": ("price", "pricing", "registration fee", "renewal fee", "premium", "oracle"),
     "grants": ("grant", "public goods", "bounty", "funding request", "retroactive"),
-    "treasury": ("treasury", "endowment", "transfer", "budget", "usdc", "diversif", "invest"),
-    "governance": ("quorum", "voting", "delegate", "governance process", "proposal threshold"),
+    "treasury": ("treasury", "endowment", "budget", "usdc", "diversif", "invest"),
+    "governance": (
+        "quorum",
+        "voting power",
+        "delegate",
+        "governance process",
+        "proposal threshold",
+    ),
     "protocol": ("contract", "resolver", "registrar", "deploy", "controller", "dnssec"),
 }
 
@@ -37,12 +44,16 @@ _CATEGORIES: dict[Category, tuple[str, ...]] = {
 def candidate_sentences(body: str, limit: int = 400) -> list[str]:
     """Sentences copied from the body (verbatim apart from whitespace), tables skipped."""
     out: list[str] = []
+    in_code = False
     for line in body.splitlines():
         stripped = line.strip()
-        if not stripped or stripped.startswith("|") or stripped.startswith("```"):
+        if stripped.startswith(("```", "~~~")):
+            in_code = not in_code
             continue
-        for sentence in _SENTENCE.split(stripped):
-            sentence = _MARKUP.sub("", sentence).strip()
+        if in_code or not stripped or stripped.startswith("|"):
+            continue
+        for sentence in _SENTENCE.split(_LEAD.sub("", stripped)):
+            sentence = sentence.strip()
             if 30 <= len(sentence) <= 400 and sentence in body:
                 out.append(sentence)
         if len(out) >= limit:
@@ -66,11 +77,11 @@ def _lead(body: str, sentences: list[str]) -> list[str]:
 
 
 def categorise(proposal: Proposal) -> Category:
-    text = f"{proposal.title} {proposal.body[:4000]}".lower()
-    scores = {c: sum(text.count(w) for w in words) for c, words in _CATEGORIES.items()}
-    title = proposal.title.lower()
+    text = " " + re.sub(r"\W+", " ", f"{proposal.title} {proposal.body[:4000]}".lower())
+    title = " " + re.sub(r"\W+", " ", proposal.title.lower())
+    scores = {c: sum(text.count(" " + w) for w in words) for c, words in _CATEGORIES.items()}
     for category, words in _CATEGORIES.items():
-        if any(w in title for w in words):
+        if any(" " + w in title for w in words):
             scores[category] += 5
     best = max(scores, key=lambda c: scores[c])
     return best if scores[best] > 0 else "other"
@@ -89,6 +100,7 @@ class OfflineAnalyst:
         self.embedder = embedder
         self.relevance = relevance
         self.prompt_hash = hashlib.sha256(f"{VERSION}:{relevance}".encode()).hexdigest()
+        self._principles: tuple[str, list[list[float]]] = ("", [])
 
     def draft(
         self, proposal: Proposal, policy: Policy, facts: Facts, hard_rules: list[HardRuleResult]
@@ -128,11 +140,13 @@ class OfflineAnalyst:
                 )
                 for p in policy.principles
             ]
-        vectors = self.embedder.embed([p.text for p in policy.principles] + sentences)
-        principle_vecs, sentence_vecs = (
-            vectors[: len(policy.principles)],
-            vectors[len(policy.principles) :],
-        )
+        if self._principles[0] != policy.hash:
+            self._principles = (
+                policy.hash,
+                self.embedder.embed([p.text for p in policy.principles]),
+            )
+        principle_vecs = self._principles[1]
+        sentence_vecs = self.embedder.embed(sentences)
         findings = []
         for principle, pvec in zip(policy.principles, principle_vecs, strict=True):
             sims = [_cosine(pvec, svec) for svec in sentence_vecs]

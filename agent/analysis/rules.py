@@ -13,10 +13,13 @@ from agent.analysis.policy import Policy
 from agent.models import Proposal
 
 _UPGRADE = re.compile(
-    r"\b(upgrade(?:s|d)?\s+(?:the\s+)?(?:\w+\s+){0,3}(?:contract|proxy|implementation|resolver|"
-    r"registrar|controller)|upgradeTo(?:AndCall)?|new implementation|proxy upgrade)\b",
+    r"\b(upgrad(?:e|es|ed|ing)\s+(?:the|its|our|this)\s+(?:\w+\s+){0,3}(?:contracts?|prox(?:y|ies)|"
+    r"implementation|resolver|registrar|controller)|upgradeTo(?:AndCall)?|"
+    r"(?:set|point|deploy)\w*\s+(?:a|the)\s+new implementation|proxy upgrade)\b",
     re.I,
 )
+_WINDOW = 160  # characters around an amount in which an outflow verb makes it an outflow
+_NOT_OUTFLOW = re.compile(r"\b(delegat(?:e|ed|ion)|previously|last year|in 20[12]\d)\b", re.I)
 _OUTFLOW = re.compile(
     r"\b(transfer|send|pay|fund(?:ing)?|grant|allocate|budget|stream|disburse|request(?:ing)?)\b",
     re.I,
@@ -42,9 +45,8 @@ def _max_outflow(policy: Policy, facts: Facts, text: str) -> HardRuleResult:
             outcome="not_applicable",
             detail="the proposal asks for no transfer or funding",
         )
-    over = [
-        a for a in facts.amounts if a.unit.upper() in limits and a.value > limits[a.unit.upper()]
-    ]
+    asked = [a for a in facts.amounts if _is_outflow(a.text, text)]
+    over = [a for a in asked if a.unit.upper() in limits and a.value > limits[a.unit.upper()]]
     if over:
         worst = max(over, key=lambda a: a.value / max(limits[a.unit.upper()], 1e-9))
         limit = limits[worst.unit.upper()]
@@ -55,7 +57,7 @@ def _max_outflow(policy: Policy, facts: Facts, text: str) -> HardRuleResult:
             detail=f"asks for {worst.text!r} ({worst.value:,.0f} {worst.unit}), above the "
             f"policy's limit of {limit:,.0f} {worst.unit}",
         )
-    checked = [a for a in facts.amounts if a.unit.upper() in limits]
+    checked = [a for a in asked if a.unit.upper() in limits]
     if not checked:
         return HardRuleResult(
             rule="max_outflow",
@@ -67,6 +69,29 @@ def _max_outflow(policy: Policy, facts: Facts, text: str) -> HardRuleResult:
         outcome="pass",
         detail=f"{len(checked)} amount(s) within the policy's limits",
     )
+
+
+def _is_outflow(amount_text: str, text: str) -> bool:
+    """An amount counts when a transfer/funding verb stands near it, not anywhere in the text;
+    history, earlier tranches and delegated voting power in its own sentence are not asked."""
+    start = text.find(amount_text)
+    while start != -1:
+        end = start + len(amount_text)
+        window = text[max(0, start - _WINDOW) : end + _WINDOW]
+        sentence = text[_sentence_start(text, start) : _sentence_end(text, end)]
+        if _OUTFLOW.search(window) and not _NOT_OUTFLOW.search(sentence):
+            return True
+        start = text.find(amount_text, start + 1)
+    return False
+
+
+def _sentence_start(text: str, pos: int) -> int:
+    return max(text.rfind(". ", 0, pos) + 1, text.rfind("\n", 0, pos) + 1, 0)
+
+
+def _sentence_end(text: str, pos: int) -> int:
+    ends = [i for i in (text.find(". ", pos), text.find("\n", pos)) if i != -1]
+    return min(ends) if ends else len(text)
 
 
 def _audit(policy: Policy, facts: Facts, text: str) -> HardRuleResult:

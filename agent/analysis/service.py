@@ -6,6 +6,7 @@ or the analyst changes; the outcome says which, so `steward analyze` can too.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Literal, Protocol
@@ -43,8 +44,22 @@ class AnalysisOutcome(BaseModel):
     reason: str
 
 
+class _Identity(BaseModel):
+    """Who analysed: the analyst's id and its prompt identity (cap included)."""
+
+    id: str
+    prompt_hash: str
+
+
+def _prompt_identity(prompt_hash: str, confidence_cap: float) -> str:
+    """The prompt hash folded with the cap: changing the cap must re-analyse too."""
+    if confidence_cap >= 1.0:
+        return prompt_hash
+    return hashlib.sha256(f"{prompt_hash}:cap={confidence_cap}".encode()).hexdigest()
+
+
 def staleness(
-    previous: Assessment, proposal: Proposal, policy: Policy, analyst: Analyst
+    previous: Assessment, proposal: Proposal, policy: Policy, analyst: Analyst | _Identity
 ) -> str | None:
     """Why `previous` no longer holds, or None if it does."""
     p = previous.provenance
@@ -69,10 +84,13 @@ def analyse(
     force: bool = False,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> AnalysisOutcome:
+    identity = _Identity(
+        id=analyst.id, prompt_hash=_prompt_identity(analyst.prompt_hash, confidence_cap)
+    )
     previous = store.latest_assessment(proposal.uid, policy.id)
     reason = "first analysis"
     if previous is not None:
-        why = staleness(previous, proposal, policy, analyst)
+        why = staleness(previous, proposal, policy, identity)
         if why is None and not force:
             return AnalysisOutcome(
                 assessment=previous,
@@ -81,7 +99,7 @@ def analyse(
             )
         reason = why or "re-analysis forced"
     injection = detect_injection(f"{proposal.title}\n{proposal.body}")
-    facts = extract_facts(proposal.body)
+    facts = extract_facts(f"{proposal.title}\n\n{proposal.body}")
     hard_rules = evaluate_hard_rules(policy, proposal, facts)
     draft = analyst.draft(proposal, policy, facts, hard_rules)
     assessment = finalise(
@@ -92,7 +110,7 @@ def analyse(
         hard_rules=hard_rules,
         injection=injection,
         analyst=analyst.id,
-        prompt_hash=analyst.prompt_hash,
+        prompt_hash=identity.prompt_hash,
         confidence_cap=confidence_cap,
         now=now(),
     )

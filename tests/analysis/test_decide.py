@@ -182,3 +182,28 @@ def test_confidence_cap_applies() -> None:
         now=NOW,
     )
     assert a.confidence == 0.5 and a.recommendation == "FOR"
+
+
+def test_history_and_delegations_are_not_outflows() -> None:
+    p = _proposal(
+        "Last year the DAO transferred 2,000,000 USDC to the endowment.\n\n"
+        "The DAO delegated 3,000,000 USDC worth of tokens to stewards.\n\n"
+        "This proposal requests a small grant of 5,000 USDC to write docs."
+    )
+    facts = Facts(
+        amounts=[
+            Amount(value=2_000_000, unit="USDC", text="2,000,000 USDC"),
+            Amount(value=3_000_000, unit="USDC", text="3,000,000 USDC"),
+            Amount(value=5_000, unit="USDC", text="5,000 USDC"),
+        ]
+    )
+    (rule,) = [r for r in evaluate_hard_rules(POLICY, p, facts) if r.rule == "max_outflow"]
+    assert rule.outcome == "pass"
+
+
+def test_the_upgrade_noun_is_not_an_upgrade() -> None:
+    p = _proposal("Remove the DAO's ability to use the upgrade contract on the name wrapper.")
+    (rule,) = [
+        r for r in evaluate_hard_rules(POLICY, p, Facts()) if r.rule == "upgrades_require_audit"
+    ]
+    assert rule.outcome == "not_applicable"

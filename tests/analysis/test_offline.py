@@ -71,3 +71,15 @@ def test_sentences_skip_tables_and_categories() -> None:
     body = "| a | b |\n|---|---|\n| 1 | 2 |\n\nThe DAO will fund public goods for one year."
     assert candidate_sentences(body) == ["The DAO will fund public goods for one year."]
     assert categorise(_ens("6.24.3")) in ("grants", "treasury")
+
+
+def test_sentences_keep_numbers_and_skip_code() -> None:
+    body = (
+        "1. 1,798 names were registered in the first week of the auction.\n"
+        "```js\nconst ethers = require('ethers'); // a long line of code here\n```\n"
+        "- The **DAO** keeps 0x2686A8919Df194aA7673244549E68D42C1685d03 as the multisig."
+    )
+    sentences = candidate_sentences(body)
+    assert sentences[0] == "1,798 names were registered in the first week of the auction."
+    assert not any("require" in s for s in sentences)
+    assert any("0x2686" in s and "**DAO**" in s for s in sentences)
