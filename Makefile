@@ -71,6 +71,7 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/ingest_bench.py --out bench/results/latest.json
+	$(PY) bench/analysis_bench.py --out bench/results/analysis.json
 
 clean:
 	rm -rf $(DEMO_HOME) .pytest_cache .ruff_cache

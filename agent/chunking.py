@@ -103,9 +103,11 @@ def chunk_proposal(
     passages = split_words(clean_text(proposal.body), body_words, min(overlap, body_words - 1))
     if not passages:
         passages = [""]
+    unchecked = 0  # passages past what could ever be indexed are not even token-counted
     if count_tokens is not None:
+        unchecked = max(len(passages) - max_chunks * 2, 0)
         passages = fit_tokens(title, passages[: max_chunks * 2], count_tokens, max_tokens)
-    dropped = max(len(passages) - max_chunks, 0)
+    dropped = max(len(passages) - max_chunks, 0) + unchecked
     metadata: dict[str, str | int | float | bool] = {
         "proposal_uid": proposal.uid,
         "source": proposal.source,

@@ -35,7 +35,7 @@ def sync_index(
     embedder: Callable[[], Embedder],
     chunking: ChunkingSettings,
     *,
-    batch_chunks: int = 64,
+    batch_chunks: int = 256,
     progress: Progress | None = None,
 ) -> IndexCounts:
     """Embed new or edited proposals, relabel changed state, drop deleted ones."""

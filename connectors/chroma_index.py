@@ -54,7 +54,7 @@ class ChromaIndex:
             part = chunks[start : start + _MAX_BATCH]
             self._collection.add(
                 ids=[c.id for c in part],
-                embeddings=[list(v) for v in vectors[start : start + _MAX_BATCH]],
+                embeddings=[[float(x) for x in v] for v in vectors[start : start + _MAX_BATCH]],
                 documents=[c.text for c in part],
                 metadatas=[dict(c.metadata) for c in part],
             )
@@ -74,7 +74,7 @@ class ChromaIndex:
         self, vector: Sequence[float], *, limit: int, where: dict[str, Any] | None = None
     ) -> list[ChunkHit]:
         result = self._collection.query(
-            query_embeddings=[list(vector)],
+            query_embeddings=[[float(x) for x in vector]],
             n_results=limit,
             where=where or None,
             include=["documents", "metadatas", "distances"],

@@ -49,3 +49,17 @@ def test_huge_hostile_body_is_capped_and_counted() -> None:
 def test_empty_body_still_gets_a_title_chunk() -> None:
     chunks, dropped = chunk_proposal(_p(""), max_words=120, overlap=10, max_chunks=5)
     assert [c.text for c in chunks] == ["Title"] and dropped == 0
+
+
+def test_left_out_count_includes_passages_never_token_counted() -> None:
+    body = "\n\n".join(" ".join(f"w{i}x{j}" for j in range(100)) for i in range(1000))
+    _, plain = chunk_proposal(_p(body), max_words=120, overlap=10, max_chunks=200)
+    _, counted = chunk_proposal(
+        _p(body),
+        max_words=120,
+        overlap=10,
+        max_chunks=200,
+        count_tokens=lambda ts: [1 for _ in ts],
+        max_tokens=256,
+    )
+    assert plain == counted == 800
