@@ -18,30 +18,23 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
+
+from .local_server import LocalHTTPServer, LocalServer, QuietHandler
 
 Failure = Literal["429", "429-header", "500", "502", "503"]
 WEBHOOK_ID = "112233445566778899"
 TOKEN = "s3cr3t-T0ken_abcdefghijklmnopqrstuvwxyz"
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    hook: FakeWebhook
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """No access log on stderr."""
+class _Handler(QuietHandler):
+    server: LocalServer[FakeWebhook]
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length > 0 else b""
-        status, body = self.server.hook._handle(self.path, raw)
+        status, body = self.server.fake._handle(self.path, raw)
         data = json.dumps(body).encode() if body is not None else b""
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -52,45 +45,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class FakeWebhook:
+class FakeWebhook(LocalHTTPServer):
     """Stand-in for `https://discord.com/api/webhooks/<id>/<token>`."""
 
+    handler = _Handler
+    url_path = f"/api/webhooks/{WEBHOOK_ID}/{TOKEN}"
+
     def __init__(self) -> None:
+        super().__init__()
         self.posts: list[dict[str, Any]] = []
         """Accepted bodies, in order."""
         self.requests: list[dict[str, Any]] = []
         """Every request: path, query and body (accepted or not)."""
-        self.url = ""
         self._failures: deque[tuple[Failure, float]] = deque()
         self._lock = threading.Lock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> FakeWebhook:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.hook = self
-        port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{port}/api/webhooks/{WEBHOOK_ID}/{TOKEN}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeWebhook:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def fail_next(self, kind: Failure, times: int = 1, *, retry_after: float = 0.0) -> None:
         """Queue failures (FIFO), one per incoming request."""

@@ -34,10 +34,11 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
 from pydantic import BaseModel
+
+from .local_server import LocalHTTPServer, LocalServer, QuietHandler
 
 MODELS = ("fake-model",)
 Kind = Literal["answer", "tool_call", "refusal", "error", "hang"]
@@ -106,16 +107,8 @@ def _pick_tool(tools: list[dict[str, Any]], arguments: str, hint: str | None) ->
     return names[-1]
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeOpenAI
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep pytest output clean: no per-request access log on stderr."""
+class _Handler(QuietHandler):
+    server: LocalServer[FakeOpenAI]
 
     def do_GET(self) -> None:
         self._serve("GET")
@@ -157,52 +150,22 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client gave up (its own timeout); nothing to do
 
 
-class FakeOpenAI:
+class FakeOpenAI(LocalHTTPServer):
     """In-process stand-in for api.openai.com's chat completions, scripted per request."""
+
+    handler = _Handler
+    poll_interval = 0.01
 
     def __init__(self, *, api_key: str | None = None) -> None:
         """``api_key`` set: requests without ``Authorization: Bearer <key>`` get a 401."""
+        super().__init__()
         self.api_key = api_key
-        self.url = ""
         self.requests: list[dict[str, Any]] = []
         self.request_headers: list[dict[str, str]] = []
         self.server_errors: list[str] = []
         self.default: Callable[[dict[str, Any]], object] | None = None
         self._queue: deque[Scripted] = deque()
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # --------------------------------------------------------------- lifecycle
-    def start(self) -> FakeOpenAI:
-        """Bind a free port on 127.0.0.1 and serve from a daemon thread."""
-        self._stopping.clear()
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.fake = self
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Shut down; also wakes handlers holding a connection in ``hang``."""
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeOpenAI:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # --------------------------------------------------------------- scripting
     def _push(self, *items: Scripted) -> None:

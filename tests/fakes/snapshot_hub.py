@@ -23,7 +23,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,6 +41,7 @@ from graphql import (
     validate,
 )
 
+from .local_server import LocalHTTPServer, LocalServer, QuietHandler
 from .snapshot_data import DAY, HubData, HubError, fake_hex
 
 SCHEMA_PATH = Path(__file__).with_name("snapshot_schema.graphql")
@@ -118,17 +118,12 @@ def _perturb(data: dict[str, Any] | None) -> dict[str, Any]:
     return data
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(LocalServer["FakeHub"]):
     request_queue_size = 256
-    hub: FakeHub
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep pytest output clean: no per-request access log on stderr."""
 
     def do_POST(self) -> None:
         self._serve("POST")
@@ -137,7 +132,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve("GET")
 
     def _serve(self, method: str) -> None:
-        hub = self.server.hub
+        hub = self.server.fake
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length > 0 else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -162,8 +157,12 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # client gave up (its own timeout); nothing to do
 
 
-class FakeHub:
+class FakeHub(LocalHTTPServer):
     """In-process stand-in for hub.snapshot.org with the real limits and failure modes."""
+
+    handler = _Handler
+    server_class = _Server
+    url_path = "/graphql"
 
     def __init__(
         self,
@@ -174,19 +173,16 @@ class FakeHub:
         max_first: int = 1000,
         max_skip: int = 5000,
     ) -> None:
+        super().__init__()
         self.now = now
         self.requests_per_minute = requests_per_minute
         self.api_key = api_key
         self.data = HubData(now, max_first=max_first, max_skip=max_skip)
         self.requests: list[dict[str, Any]] = []
         self.server_errors: list[str] = []
-        self.url = ""
         self._lock = threading.Lock()
         self._failures: deque[tuple[str, float]] = deque()
         self._hits: deque[float] = deque()
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         d = self.data
         self._root: dict[str, Callable[..., Any]] = {
             "space": lambda _info, id=None: d.space(id),
@@ -198,36 +194,6 @@ class FakeHub:
             "vote": lambda _info, id=None: self._gql_vote(d.vote(id)),
             "votes": lambda _info, **args: [self._gql_vote(v) for v in d.query("votes", args)],
         }
-
-    # --------------------------------------------------------------- lifecycle
-    def start(self) -> FakeHub:
-        """Bind a free port on 127.0.0.1 and serve from a daemon thread."""
-        self._stopping.clear()
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.hub = self
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/graphql"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Shut down; also wakes handlers sleeping in an injected timeout."""
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeHub:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # ------------------------------------------------------------- test data
     def add_space(self, id: str, **fields: Any) -> dict[str, Any]:
