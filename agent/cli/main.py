@@ -125,7 +125,7 @@ def ingest(
     """Pull proposals and votes into the record store and the vector index."""
     from agent.cli import render
     from agent.cli.progress import RichProgress
-    from agent.indexer import sync_index
+    from agent.indexer import IndexCounts, sync_index
     from agent.ingest import IngestFailed
     from agent.ingest import ingest as run_ingest
 
@@ -150,7 +150,9 @@ def ingest(
             except IngestFailed as exc:
                 err.print(f"[yellow]partial:[/] {exc.counts.model_dump()}")
                 raise
-            if not no_index:
+            if not no_index and not application.store.index_tasks():
+                index_counts = IndexCounts()  # nothing to do: don't even open Chroma
+            elif not no_index:
                 index_counts = sync_index(
                     application.store,
                     application.index,
