@@ -33,13 +33,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import re
 import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -53,6 +50,14 @@ from unittest.mock import patch
 
 import jinja2
 import numpy as np
+from bench_common import (
+    Json,
+    isolate_environment,
+    loadavg,
+    machine_facts,
+    say,
+    timed,
+)
 from rich.console import Console
 from rich.table import Table
 
@@ -72,7 +77,6 @@ from agent.store import RecordStore
 from connectors.archive import ArchiveSource
 from connectors.embeddings import SentenceTransformerEmbedder
 
-Json = dict[str, Any]
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -119,31 +123,6 @@ _LEADING_NUMBER = re.compile(r"[\s#>*\-]*\d[\d,]*(?:\.\d+)?[ \t]*")
 
 
 # ---- small helpers ---------------------------------------------------------
-@dataclass
-class Timing:
-    """Wall and process CPU seconds; CPU/wall below the core count hints at contention."""
-
-    wall: float = 0.0
-    cpu: float = 0.0
-
-
-@contextmanager
-def timed() -> Iterator[Timing]:
-    """Time a block: wall clock and this process's CPU time (all threads)."""
-    timing = Timing()
-    wall0, cpu0 = time.perf_counter(), time.process_time()
-    try:
-        yield timing
-    finally:
-        timing.wall = time.perf_counter() - wall0
-        timing.cpu = time.process_time() - cpu0
-
-
-def loadavg() -> list[float]:
-    """1/5/15-minute load: other processes on a 2-core box skew every figure here."""
-    return [round(x, 2) for x in os.getloadavg()]
-
-
 def stats(values: Sequence[float], unit: str, digits: int = 3) -> Json:
     """p50/p95/mean/min/max of a sample, keys suffixed with the unit (`s` or `ms`)."""
     arr = np.asarray(values, dtype=float)
@@ -159,41 +138,6 @@ def stats(values: Sequence[float], unit: str, digits: int = 3) -> Json:
 def share(part: float, whole: float) -> float | None:
     """A ratio rounded for the report; None when there is nothing to divide by."""
     return round(part / whole, 3) if whole else None
-
-
-def say(console: Console, message: str) -> None:
-    """Progress line: the full run takes minutes."""
-    console.print(f"[dim]{time.strftime('%H:%M:%S')}[/] {message}", highlight=False)
-
-
-def isolate_environment() -> tuple[Path, list[str]]:
-    """A fresh STEWARD_HOME, and no user config that could redirect the stores."""
-    dropped = [k for k in os.environ if k == "STEWARD_CONFIG" or k.upper().startswith("STEWARD__")]
-    for key in dropped:
-        del os.environ[key]
-    home = Path(tempfile.mkdtemp(prefix="steward-analysis-bench-"))
-    os.environ["STEWARD_HOME"] = str(home)
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    return home, dropped
-
-
-def machine_facts() -> Json:
-    """What the figures were measured on (torch is loaded by now)."""
-    import sentence_transformers
-    import torch
-
-    return {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "sentence_transformers": sentence_transformers.__version__,
-        "numpy": np.__version__,
-    }
 
 
 # ---- 1. analysis time per proposal ------------------------------------------
@@ -1394,7 +1338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     console = Console()
     started = time.perf_counter()
-    home, dropped = isolate_environment()
+    home, dropped = isolate_environment("steward-analysis-bench-")
     if dropped:
         say(console, f"[yellow]ignoring[/] {', '.join(dropped)} (the benchmark uses its own home)")
     results: Json = {"schema": 1, "loadavg_start": loadavg()}

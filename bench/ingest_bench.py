@@ -27,21 +27,26 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from bench_common import (
+    Json,
+    Timing,
+    isolate_environment,
+    loadavg,
+    machine_facts,
+    say,
+    timed,
+)
 from rich.console import Console
 from rich.table import Table
 
@@ -52,8 +57,6 @@ from agent.ingest import ingest
 from agent.ports import Chunk, ChunkHit, Embedder
 from agent.search import build_filter, search
 from agent.settings import load_settings
-
-Json = dict[str, Any]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARCHIVE = PROJECT_ROOT / "config" / "demo" / "ens-proposals.jsonl"
@@ -100,31 +103,6 @@ QUERIES = [
 
 
 # ---- small helpers ---------------------------------------------------------
-@dataclass
-class Timing:
-    """Wall and process CPU seconds; CPU/wall below the core count hints at contention."""
-
-    wall: float = 0.0
-    cpu: float = 0.0
-
-
-@contextmanager
-def timed() -> Iterator[Timing]:
-    """Time a block: wall clock and this process's CPU time (all threads)."""
-    timing = Timing()
-    wall0, cpu0 = time.perf_counter(), time.process_time()
-    try:
-        yield timing
-    finally:
-        timing.wall = time.perf_counter() - wall0
-        timing.cpu = time.process_time() - cpu0
-
-
-def loadavg() -> list[float]:
-    """1/5/15-minute load: other processes on a 2-core box skew every figure here."""
-    return [round(x, 2) for x in os.getloadavg()]
-
-
 def latency_stats(ms: Sequence[float]) -> Json:
     """p50/p95 (and friends) of latencies in milliseconds."""
     arr = np.asarray(ms, dtype=float)
@@ -139,44 +117,7 @@ def latency_stats(ms: Sequence[float]) -> Json:
     }
 
 
-def say(console: Console, message: str) -> None:
-    """Progress line: the full run takes minutes."""
-    console.print(f"[dim]{time.strftime('%H:%M:%S')}[/] {message}", highlight=False)
-
-
 # ---- environment ------------------------------------------------------------
-def isolate_environment() -> tuple[Path, list[str]]:
-    """A fresh STEWARD_HOME, and no user config that could redirect the stores."""
-    dropped = [k for k in os.environ if k == "STEWARD_CONFIG" or k.upper().startswith("STEWARD__")]
-    for key in dropped:
-        del os.environ[key]
-    home = Path(tempfile.mkdtemp(prefix="steward-bench-"))
-    os.environ["STEWARD_HOME"] = str(home)
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    return home, dropped
-
-
-def machine_facts() -> Json:
-    """What the figures were measured on (torch and chromadb are loaded by now)."""
-    import chromadb
-    import sentence_transformers
-    import torch
-
-    return {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "sentence_transformers": sentence_transformers.__version__,
-        "chromadb": chromadb.__version__,
-        "numpy": np.__version__,
-    }
-
-
 # ---- 4. CLI start-up ---------------------------------------------------------
 _HELP_MODULES = """
 import json, sys
@@ -727,6 +668,12 @@ def checks(results: Json) -> dict[str, bool]:
     }
 
 
+def _chromadb_version() -> str:
+    import chromadb
+
+    return str(chromadb.__version__)
+
+
 def run(args: argparse.Namespace, home: Path, results: Json, console: Console) -> None:
     """All measurements, in an order where nothing heavy is loaded twice."""
     env = dict(os.environ)
@@ -746,7 +693,7 @@ def run(args: argparse.Namespace, home: Path, results: Json, console: Console) -
     say(console, f"timing queries ({len(QUERIES) * QUERY_REPEATS} per main figure)")
     results["search"] = bench_search(index, app.embedder())
     app.close()
-    results["machine"] = machine_facts()
+    results["machine"] = machine_facts(chromadb=_chromadb_version())
 
 
 # ---- report -------------------------------------------------------------------
@@ -884,7 +831,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     console = Console()
     started = time.perf_counter()
-    home, dropped = isolate_environment()
+    home, dropped = isolate_environment("steward-bench-")
     if dropped:
         say(console, f"[yellow]ignoring[/] {', '.join(dropped)} (the benchmark uses its own home)")
     results: Json = {"schema": 1, "loadavg_start": loadavg()}

@@ -1,0 +1,80 @@
+"""Helpers both benchmarks share: timing, load, an isolated STEWARD_HOME, machine facts."""
+
+from __future__ import annotations
+
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+Json = dict[str, Any]
+
+
+@dataclass
+class Timing:
+    """Wall and process CPU seconds; CPU/wall below the core count hints at contention."""
+
+    wall: float = 0.0
+    cpu: float = 0.0
+
+
+@contextmanager
+def timed() -> Iterator[Timing]:
+    """Time a block: wall clock and this process's CPU time (all threads)."""
+    timing = Timing()
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    try:
+        yield timing
+    finally:
+        timing.wall = time.perf_counter() - wall0
+        timing.cpu = time.process_time() - cpu0
+
+
+def loadavg() -> list[float]:
+    """1/5/15-minute load: other processes on a 2-core box skew every figure here."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def say(console: Console, message: str) -> None:
+    """Progress line: a full run takes minutes."""
+    console.print(f"[dim]{time.strftime('%H:%M:%S')}[/] {message}", highlight=False)
+
+
+def isolate_environment(prefix: str) -> tuple[Path, list[str]]:
+    """A fresh STEWARD_HOME, and no user config that could redirect the stores."""
+    dropped = [k for k in os.environ if k == "STEWARD_CONFIG" or k.upper().startswith("STEWARD__")]
+    for key in dropped:
+        del os.environ[key]
+    home = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["STEWARD_HOME"] = str(home)
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    return home, dropped
+
+
+def machine_facts(**versions: str) -> Json:
+    """What the figures were measured on (torch is loaded by now); `versions` adds more."""
+    import numpy as np
+    import sentence_transformers
+    import torch
+
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "sentence_transformers": sentence_transformers.__version__,
+        "numpy": np.__version__,
+        **versions,
+    }
