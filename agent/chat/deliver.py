@@ -103,7 +103,8 @@ def _resend(store: RecordStore, sender: Sender, post: Post, report: DeliveryRepo
         store.mark_failed(post.key, "the stored payload is not a valid message list")
         report.failed[post.key] = "unreadable payload"
         return
-    _send(store, sender, post.key, post.target, messages, report)
+    sent = post.payload.get("sent", 0)
+    _send(store, sender, post.key, post.target, messages, report, start=sent)
 
 
 def _send(
@@ -113,10 +114,15 @@ def _send(
     target: str,
     messages: Sequence[Message],
     report: DeliveryReport,
+    *,
+    start: int = 0,
 ) -> None:
+    """Send from message `start` on, recording progress so a retry never repeats a piece."""
     try:
-        for message in messages:
-            sender.send(target, message)
+        for index in range(start, len(messages)):
+            sender.send(target, messages[index])
+            if len(messages) > 1:
+                store.record_progress(key, index + 1)
     except DeliveryError as exc:
         _failed(store, key, str(exc), report)
         if exc.retry_after is not None:

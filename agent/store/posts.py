@@ -54,6 +54,16 @@ class PostLog:
             return False
         return True
 
+    def record_progress(self, key: str, sent: int) -> None:
+        """How many messages of a multi-message post went out: a retry resumes there."""
+        with self.engine.begin() as conn:
+            payload = conn.execute(select(_T.c.payload).where(_T.c.key == key)).scalar_one()
+            conn.execute(
+                update(_T)
+                .where(_T.c.key == key)
+                .values(payload={**payload, "sent": sent}, updated_ts=int(time.time()))
+            )
+
     def mark_posted(self, key: str) -> None:
         self._set(key, "posted", None)
 

@@ -270,3 +270,28 @@ def test_a_planned_key_left_failed_is_resent_by_deliver(store: RecordStore) -> N
     assert deliver([post], store, sender).posted == ["alert:c1:x"]
     assert sender.sent == [("c1", message)]
     assert deliver([post], store, sender).skipped == ["alert:c1:x"]
+
+
+class FailsOnThird(Recorder):
+    """Fails once, on the third message it is asked to send."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def send(self, target: str, message: Message) -> None:
+        self.calls += 1
+        if self.calls == 3:
+            raise DeliveryError("HTTP 503", retry_after=None)
+        super().send(target, message)
+
+
+def test_a_split_post_resumes_after_the_pieces_already_sent(store: RecordStore) -> None:
+    pieces = [Message(content=f"piece {i}") for i in range(5)]
+    planned = [PlannedPost(key="digest:111:x", target="111", kind="digest", messages=pieces)]
+    sender = FailsOnThird()
+    assert list(deliver(planned, store, sender).failed) == ["digest:111:x"]
+    assert [m.content for _, m in sender.sent] == ["piece 0", "piece 1"]
+    assert retry_unsent(store, sender).posted == ["digest:111:x"]
+    sent = [m.content for _, m in sender.sent]
+    assert sent == [f"piece {i}" for i in range(5)]  # each piece once, in order
