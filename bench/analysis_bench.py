@@ -35,7 +35,6 @@ import argparse
 import json
 import random
 import re
-import shutil
 import sys
 import time
 from collections import Counter
@@ -52,9 +51,10 @@ import jinja2
 import numpy as np
 from bench_common import (
     Json,
-    isolate_environment,
     loadavg,
     machine_facts,
+    report_failed_checks,
+    run_in_fresh_home,
     say,
     timed,
 )
@@ -1337,29 +1337,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     console = Console()
-    started = time.perf_counter()
-    home, dropped = isolate_environment("steward-analysis-bench-")
-    if dropped:
-        say(console, f"[yellow]ignoring[/] {', '.join(dropped)} (the benchmark uses its own home)")
-    results: Json = {"schema": 1, "loadavg_start": loadavg()}
-    try:
-        run(args, home, results, console)
-    finally:
-        if args.keep_home:
-            say(console, f"kept {home}")
-        else:
-            shutil.rmtree(home, ignore_errors=True)
-    results["loadavg_end"] = loadavg()
-    results["total_seconds"] = round(time.perf_counter() - started, 1)
-    results["checks"] = checks(results)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    results = run_in_fresh_home("steward-analysis-bench-", args, run, checks, console)
     render_report(console, results)
     console.print(f"results: {args.out}")
-    failed = [name for name, ok in results["checks"].items() if not ok]
-    for name in failed:
-        console.print(f"[bold red]FAILED:[/] {name}")
-    return 1 if failed else 0
+    return report_failed_checks(console, results)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -78,3 +80,39 @@ def machine_facts(**versions: str) -> Json:
         "numpy": np.__version__,
         **versions,
     }
+
+
+def run_in_fresh_home(
+    prefix: str,
+    args: Any,
+    run: Callable[[Any, Path, Json, Console], None],
+    checks: Callable[[Json], dict[str, bool]],
+    console: Console,
+) -> Json:
+    """Run a benchmark in a temporary STEWARD_HOME; write and return its results."""
+    started = time.perf_counter()
+    home, dropped = isolate_environment(prefix)
+    if dropped:
+        say(console, f"[yellow]ignoring[/] {', '.join(dropped)} (the benchmark uses its own home)")
+    results: Json = {"schema": 1, "loadavg_start": loadavg()}
+    try:
+        run(args, home, results, console)
+    finally:
+        if args.keep_home:
+            say(console, f"kept {home}")
+        else:
+            shutil.rmtree(home, ignore_errors=True)
+    results["loadavg_end"] = loadavg()
+    results["total_seconds"] = round(time.perf_counter() - started, 1)
+    results["checks"] = checks(results)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return results
+
+
+def report_failed_checks(console: Console, results: Json) -> int:
+    """Exit code 1 when any of the benchmark's own checks failed."""
+    failed = [name for name, ok in results["checks"].items() if not ok]
+    for name in failed:
+        console.print(f"[bold red]FAILED:[/] {name}")
+    return 1 if failed else 0
