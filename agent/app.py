@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agent.errors import ConfigError
 from agent.ports import Embedder, ProposalSource, VectorIndex
 from agent.settings import Settings
 from agent.store import RecordStore
@@ -67,6 +68,43 @@ class App:
             backoff_max=cfg.backoff_max_s,
         )
         return SnapshotSource(client, cfg, spaces or cfg.spaces)
+
+    def chain_sources(
+        self, chains: list[str], governors: list[str] | None = None
+    ) -> list[ProposalSource]:
+        """One ChainSource per chain named (`all`: every configured chain)."""
+        from connectors.chain.rpc import ChainRpc
+        from connectors.chain.source import ChainSource
+
+        configured = {c.name: c for c in self.settings.chains}
+        names = list(configured) if "all" in chains else chains
+        if not configured:
+            raise ConfigError("no chains configured: add a chains: section to your config")
+        unknown = [n for n in names if n not in configured]
+        if unknown:
+            raise ConfigError(
+                f"unknown chain {', '.join(unknown)}; configured: {', '.join(configured)}"
+            )
+        sources: list[ProposalSource] = []
+        wanted = set(governors or [])
+        for name in names:
+            cfg = configured[name]
+            mine = [g.name for g in cfg.governors if not wanted or g.name in wanted]
+            if not mine:
+                continue
+            rpc = ChainRpc.connect(
+                cfg.rpc_url.get_secret_value(),
+                label=f"chain {cfg.name}",
+                timeout=cfg.timeout_s,
+                max_retries=cfg.max_retries,
+                backoff_max=cfg.backoff_max_s,
+                requests_per_second=cfg.requests_per_second,
+            )
+            sources.append(ChainSource(rpc, cfg, mine))
+        missing = wanted - {g for s in sources for g in s.scopes()}
+        if missing:
+            raise ConfigError(f"no governor named {', '.join(sorted(missing))} on those chains")
+        return sources
 
     def policy(self, path: str | Path | None = None) -> Policy:
         from agent.analysis.policy import load_policy

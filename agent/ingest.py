@@ -10,7 +10,15 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from agent.errors import StewardError
-from agent.ports import ProposalPage, ProposalsGone, ProposalSource, SpaceSeen, SyncItem, VotePage
+from agent.ports import (
+    ProposalPage,
+    ProposalsGone,
+    ProposalSource,
+    Rewind,
+    SpaceSeen,
+    SyncItem,
+    VotePage,
+)
 from agent.progress import NoProgress, Progress
 from agent.store import RecordStore
 
@@ -24,6 +32,14 @@ class IngestCounts(BaseModel):
     deleted: int = 0
     votes: int = 0
     spaces: int = 0
+    reorgs: int = 0
+    votes_rewound: int = 0
+
+    def plus(self, other: IngestCounts) -> IngestCounts:
+        """Counts of two runs (several sources in one command) added up."""
+        return IngestCounts(
+            **{k: getattr(self, k) + getattr(other, k) for k in IngestCounts.model_fields}
+        )
 
 
 class IngestFailed(StewardError):
@@ -78,6 +94,11 @@ def _apply(item: SyncItem, store: RecordStore, counts: IngestCounts) -> None:
     elif isinstance(item, VotePage):
         complete = item.proposal_uid if item.complete else None
         counts.votes += store.apply_votes(item.votes, item.cursor, complete_uid=complete)
+    elif isinstance(item, Rewind):
+        counts.reorgs += 1
+        counts.votes_rewound += store.rewind_votes(
+            item.cursor.source, item.space, item.from_block, item.cursor
+        )
 
 
 def _size(item: SyncItem) -> int:

@@ -123,6 +123,8 @@ class Vote(_Model):
     voting_power: float
     reason: str = ""
     created: datetime
+    block: int | None = None
+    """The block a chain vote was cast in (a reorg above it removes the vote); else None."""
 
 
 class ProposalChange(_Model):

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.models import Proposal, Space, Vote
-from agent.store.records import CursorUpdate, ProposalRef
+from agent.store.records import CursorUpdate, ProposalRef, StoredProposal
 
 
 class SpaceSeen(BaseModel):
@@ -47,7 +47,19 @@ class VotePage(BaseModel):
     complete: bool = False
 
 
-SyncItem = SpaceSeen | ProposalPage | ProposalsGone | VotePage
+class Rewind(BaseModel):
+    """A chain reorg undid blocks from `from_block` on: forget their votes, move the cursor.
+
+    The source then re-reads those blocks and re-checks the proposals they touched.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    space: str
+    from_block: int
+    cursor: CursorUpdate
+
+
+SyncItem = SpaceSeen | ProposalPage | ProposalsGone | VotePage | Rewind
 
 
 class SyncState(Protocol):
@@ -56,6 +68,10 @@ class SyncState(Protocol):
     def get_cursor(self, source: str, scope: str) -> dict[str, Any] | None: ...
 
     def refs(self, source: str, space: str) -> list[ProposalRef]: ...
+
+    def vote_count(self, uid: str) -> int: ...
+
+    def get(self, uid: str) -> StoredProposal | None: ...
 
 
 class ProposalSource(Protocol):

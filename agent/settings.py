@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -159,6 +159,67 @@ class DiscordSettings(_Section):
         return value
 
 
+class ContractSettings(_Section):
+    """A contract Steward should name when a proposal calls it (decoding, risk flags)."""
+
+    address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+    name: str = Field(min_length=1)
+    kind: Literal[
+        "token",
+        "treasury",
+        "timelock",
+        "governor",
+        "proxy",
+        "ens_registry",
+        "ens_resolver",
+        "multisig",
+        "other",
+    ] = "other"
+    symbol: str | None = None
+    decimals: int | None = Field(None, ge=0, le=77)
+
+
+class GovernorSettings(_Section):
+    """One Governor contract: its proposals and votes become a space named `name`."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+    kind: Literal["oz", "bravo"] = "oz"
+    start_block: int = Field(0, ge=0)
+    """Scan from here: the block the governor was deployed in (earlier holds nothing)."""
+
+
+class ChainSettings(_Section):
+    """A chain reached over JSON-RPC, and the governors on it."""
+
+    name: str = Field(min_length=1)
+    rpc_url: SecretStr
+    """Provider URLs often carry an API key: kept secret, never logged."""
+    chain_id: int = Field(gt=0)
+    confirmations: int = Field(12, ge=0)
+    """Only blocks this deep are read; a reorg deeper than this is detected and re-read."""
+    block_time_s: float = Field(12.0, gt=0)
+    """For estimating when a proposal's voting ends when its deadline is a future block."""
+    max_block_range: int = Field(2000, gt=0)
+    """The widest eth_getLogs range tried; shrunk on range errors, grown after small answers."""
+    min_block_range: int = Field(1, gt=0)
+    timeout_s: float = Field(20.0, gt=0)
+    max_retries: int = Field(6, ge=0)
+    backoff_max_s: float = Field(30.0, gt=0)
+    requests_per_second: float = Field(20.0, gt=0)
+    governors: list[GovernorSettings] = Field(default_factory=list)
+    contracts: list[ContractSettings] = Field(default_factory=list)
+
+    @field_validator("governors")
+    @classmethod
+    def _unique_names(cls, value: list[GovernorSettings]) -> list[GovernorSettings]:
+        names = [g.name for g in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"governor names must be unique: {', '.join(dupes)}")
+        return value
+
+
 class Settings(BaseSettings):
     """All of Steward's settings. Build with `load_settings`, never at import."""
 
@@ -175,6 +236,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     analysis: AnalysisSettings = AnalysisSettings()
     discord: DiscordSettings = DiscordSettings()
+    chains: list[ChainSettings] = Field(default_factory=list)
 
     @classmethod
     def settings_customise_sources(

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from agent.models import Proposal, Vote
 from agent.store import CursorUpdate, RecordStore, schema
+from agent.store.migrations import MIGRATIONS
 from tests import postgres
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -65,8 +66,45 @@ def test_migrations_are_recorded_once(tmp_path: Path) -> None:
     first = RecordStore(url)
     with first.engine.connect() as conn:
         names = conn.execute(select(schema.schema_migrations.c.name)).scalars().all()
-    assert names == ["m001_initial", "m002_assessments", "m003_posts"]
+    assert names[:4] == ["m001_initial", "m002_assessments", "m003_posts", "m004_chain"]
+    assert names == [m.__name__ for m in MIGRATIONS]
     RecordStore(url)  # re-open: nothing re-applied, nothing fails
+
+
+def test_m004_adds_the_vote_block_column_to_an_old_database(tmp_path: Path) -> None:
+    """A database made before chain support gains votes.block without losing votes."""
+    from sqlalchemy import create_engine, inspect, text
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE schema_migrations"
+                " (name VARCHAR(200) PRIMARY KEY, applied_at INTEGER NOT NULL)"
+            )
+        )
+        conn.execute(
+            text(
+                "CREATE TABLE votes (proposal_uid VARCHAR(400), voter VARCHAR(200),"
+                " id VARCHAR(300) NOT NULL,"
+                " source VARCHAR(20) NOT NULL, space VARCHAR(300) NOT NULL, choice JSON NOT NULL,"
+                " voting_power FLOAT NOT NULL, reason TEXT NOT NULL, created_ts INTEGER NOT NULL,"
+                " PRIMARY KEY (proposal_uid, voter))"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO votes VALUES"
+                " ('snapshot:p', '0xa', 'v1', 'snapshot', 'a.eth', '1', 1.0, '', 5)"
+            )
+        )
+        for name in ("m001_initial", "m002_assessments", "m003_posts"):
+            conn.execute(text("INSERT INTO schema_migrations VALUES (:n, 0)"), {"n": name})
+    engine.dispose()
+    store = RecordStore(url)
+    assert "block" in {c["name"] for c in inspect(store.engine).get_columns("votes")}
+    assert [v.block for v in store.votes("snapshot:p")] == [None]
 
 
 def test_upsert_is_idempotent_and_classifies_changes(store: RecordStore) -> None:

@@ -115,6 +115,19 @@ def ingest(
             "--full", help="Re-read everything; proposals gone from the source are marked deleted."
         ),
     ] = False,
+    chain: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--chain",
+            "-c",
+            help="Read this configured chain's Governor contracts (repeatable; 'all' for every "
+            "chain in chains:).",
+        ),
+    ] = None,
+    governor: Annotated[
+        list[str] | None,
+        typer.Option("--governor", "-g", help="With --chain: only this governor (repeatable)."),
+    ] = None,
     no_votes: Annotated[bool, typer.Option("--no-votes", help="Skip votes.")] = False,
     no_index: Annotated[
         bool,
@@ -126,27 +139,37 @@ def ingest(
     from agent.cli import render
     from agent.cli.progress import RichProgress
     from agent.indexer import IndexCounts, sync_index
-    from agent.ingest import IngestFailed
+    from agent.ingest import IngestCounts, IngestFailed
     from agent.ingest import ingest as run_ingest
 
     err = Console(stderr=True)
     with _app(ctx) as application:
         if from_file:
-            source = application.archive_source(from_file, space[0] if space else None)
+            sources = [application.archive_source(from_file, space[0] if space else None)]
+        elif chain:
+            sources = application.chain_sources(chain, governor)
         else:
             spaces = space or application.settings.snapshot.spaces
             if not spaces:
                 raise ConfigError(
                     "no Snapshot spaces to ingest: pass --space or set "
-                    "snapshot.spaces in your config"
+                    "snapshot.spaces in your config (or --chain for Governor contracts)"
                 )
-            source = application.snapshot_source(list(spaces))
+            sources = [application.snapshot_source(list(spaces))]
         index_counts = None
         with RichProgress(err) as progress:
             try:
-                counts = run_ingest(
-                    source, application.store, full=full, votes=not no_votes, progress=progress
-                )
+                counts = IngestCounts()
+                for source in sources:
+                    counts = counts.plus(
+                        run_ingest(
+                            source,
+                            application.store,
+                            full=full,
+                            votes=not no_votes,
+                            progress=progress,
+                        )
+                    )
             except IngestFailed as exc:
                 err.print(f"[yellow]partial:[/] {exc.counts.model_dump()}")
                 raise
@@ -275,9 +298,10 @@ def _redact_url(url: str) -> str:
 
 
 def _register_more() -> None:
-    from agent.cli import analysis_cmds, bot_cmd, digest_cmd, webhook_cmd
+    from agent.cli import analysis_cmds, audit_cmd, bot_cmd, digest_cmd, webhook_cmd
 
     analysis_cmds.register(app, _app)
+    audit_cmd.register(app, _app)
     digest_cmd.register(app, _app)
     bot_cmd.register(app, _app)
     webhook_cmd.register(app, _app)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Connection, create_engine, event, func, select, update
+from sqlalchemy import Connection, create_engine, delete, event, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -51,6 +51,8 @@ class ProposalRef(BaseModel):
     scores_final: bool
     votes_complete: bool
     deleted: bool
+    block: int | None = None
+    """The block a chain proposal was created in (None for other sources)."""
 
 
 class StoredProposal(BaseModel):
@@ -256,6 +258,7 @@ class RecordStore(Bookkeeping, AssessmentLog, PostLog):
                     scores_final=bool(r.data.get("scores_final")),
                     votes_complete=bool(r.votes_complete),
                     deleted=r.deleted_at is not None,
+                    block=(r.data.get("extra") or {}).get("created_block"),
                 )
                 for r in conn.execute(query)
             ]
@@ -302,6 +305,17 @@ class RecordStore(Bookkeeping, AssessmentLog, PostLog):
                 self._write_cursor(conn, cursor, now)
         return new
 
+    def rewind_votes(self, source: str, space: str, from_block: int, cursor: CursorUpdate) -> int:
+        """A reorg undid blocks >= from_block: drop their votes and move the cursor back,
+        together, so the re-read that follows starts from a store without them."""
+        v = schema.votes
+        with self.engine.begin() as conn:
+            removed = conn.execute(
+                delete(v).where(v.c.source == source, v.c.space == space, v.c.block >= from_block)
+            ).rowcount
+            self._write_cursor(conn, cursor, _now())
+        return int(removed or 0)
+
     def votes(self, uid: str, limit: int | None = None) -> list[Vote]:
         v = schema.votes
         query = select(v).where(v.c.proposal_uid == uid).order_by(v.c.voting_power.desc())
@@ -319,6 +333,7 @@ class RecordStore(Bookkeeping, AssessmentLog, PostLog):
                     voting_power=r.voting_power,
                     reason=r.reason,
                     created=utc(r.created_ts),
+                    block=r.block,
                 )
                 for r in conn.execute(query)
             ]
@@ -398,6 +413,7 @@ def _vote_row(vote: Vote) -> dict[str, Any]:
         "voting_power": vote.voting_power,
         "reason": vote.reason,
         "created_ts": int(vote.created.timestamp()),
+        "block": vote.block,
     }
 
 

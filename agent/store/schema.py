@@ -87,6 +87,7 @@ votes = Table(
     Column("voting_power", Float, nullable=False),
     Column("reason", Text, nullable=False, default=""),
     Column("created_ts", Integer, nullable=False),
+    Column("block", Integer),  # chain votes only (m004): what a reorg rewinds
 )
 
 cursors = Table(
@@ -150,4 +151,48 @@ subscriptions = Table(
     Column("channel", String(100), primary_key=True),
     Column("space", String(300), primary_key=True),
     Column("created_ts", Integer, nullable=False),
+)
+
+vote_intents = Table(
+    "vote_intents",
+    metadata,
+    # One row per vote Steward means to cast; the unique index below makes "never twice"
+    # a database fact, not a hope: a second process's insert fails.
+    Column("id", String(64), primary_key=True),
+    Column("delegate", String(200), nullable=False),
+    Column("target", String(10), nullable=False),  # snapshot | chain
+    Column("proposal_uid", String(400), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("choice", JSON, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("provenance_hash", String(64), nullable=False),
+    # intended | submitted | confirmed | failed | skipped | reconciled_existing
+    Column("status", String(30), nullable=False),
+    Column("external_ref", String(300)),  # Snapshot receipt id or transaction hash
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error", Text),  # sanitized by the caller: never a secret
+    Column("created_ts", Integer, nullable=False),
+    Column("updated_ts", Integer, nullable=False),
+    Column("submitted_ts", Integer),
+    Column("confirmed_ts", Integer),
+    Column("bundle", JSON, nullable=False),
+    Index("uq_vote_intents_delegate_proposal", "delegate", "proposal_uid", unique=True),
+    Index("ix_vote_intents_status", "status"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    # Append-only and hash-chained: `hash` covers this row and `prev_hash`, the row before.
+    # `seq` is assigned by the writer (no autoincrement), so two writers racing for the
+    # same seq collide on the primary key and one retries on the new head.
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("ts", Integer, nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("delegate", String(200)),
+    Column("proposal_uid", String(400)),
+    Column("data", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_log_proposal", "proposal_uid"),
 )
