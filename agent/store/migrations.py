@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, inspect, select, text
 
 from agent.store import schema
 
@@ -36,7 +36,22 @@ def m003_posts(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.posts, schema.subscriptions])
 
 
-MIGRATIONS: list[Migration] = [m001_initial, m002_assessments, m003_posts]
+def m004_chain(conn: Connection) -> None:
+    """Chain votes remember their block, so a reorg can remove exactly what it undid."""
+    columns = {c["name"] for c in inspect(conn).get_columns("votes")}
+    if "block" not in columns:  # a fresh database got it from m001's create_all
+        conn.execute(text("ALTER TABLE votes ADD COLUMN block INTEGER"))
+    conn.execute(
+        text("CREATE INDEX IF NOT EXISTS ix_votes_space_block ON votes (source, space, block)")
+    )
+
+
+def m005_voting(conn: Connection) -> None:
+    """Vote intents (never twice) and the hash-chained audit log."""
+    schema.metadata.create_all(conn, tables=[schema.vote_intents, schema.audit_log])
+
+
+MIGRATIONS: list[Migration] = [m001_initial, m002_assessments, m003_posts, m004_chain, m005_voting]
 
 
 def migrate(engine: Engine) -> list[str]:

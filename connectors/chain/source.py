@@ -6,7 +6,7 @@ Per governor and run:
    if not, the newest recorded checkpoint that still is becomes the restart
    point, and a `Rewind` drops the votes above it (in one transaction with the
    cursor) before those blocks are read again;
-3. logs from the cursor to the last final block (head − confirmations), in
+3. logs from the cursor to the last final block (head - confirmations), in
    windows that adapt to the provider; each window's proposals and votes are
    applied, then the cursor moves past it;
 4. proposals that can still change (or that a window touched, or that a
@@ -38,7 +38,6 @@ from connectors.chain.governor import (
     FINAL_STATES,
     CreatedEvent,
     GovernorReader,
-    LifecycleEvent,
     VoteEvent,
 )
 from connectors.chain.logs import RangeWindow, scan_logs

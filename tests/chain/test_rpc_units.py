@@ -6,6 +6,8 @@ behaviour is covered in test_chain_source.py (eth-tester) and test_anvil.py.
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import requests
 from web3 import Web3
@@ -134,7 +136,7 @@ def test_the_window_shrinks_to_what_the_provider_allows_and_covers_every_block()
     window = RangeWindow(maximum=2000)
     ranges = [(f, t) for f, t, _ in scan_logs(provider, "0x", [], 1, 5000, window)]  # type: ignore[arg-type]
     assert ranges[0][0] == 1 and ranges[-1][1] == 5000
-    assert all(b[0] == a[1] + 1 for a, b in zip(ranges, ranges[1:], strict=False))
+    assert all(b[0] == a[1] + 1 for a, b in itertools.pairwise(ranges))
     assert all(t - f + 1 <= 300 for f, t in ranges)
     assert window.shrinks >= 3
 
