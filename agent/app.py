@@ -93,7 +93,7 @@ class App:
             if not mine:
                 continue
             rpc = ChainRpc.connect(
-                cfg.rpc_url.get_secret_value(),
+                cfg.url(),
                 label=f"chain {cfg.name}",
                 timeout=cfg.timeout_s,
                 max_retries=cfg.max_retries,

@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -193,8 +201,10 @@ class ChainSettings(_Section):
     """A chain reached over JSON-RPC, and the governors on it."""
 
     name: str = Field(min_length=1)
-    rpc_url: SecretStr
+    rpc_url: SecretStr | None = None
     """Provider URLs often carry an API key: kept secret, never logged."""
+    rpc_url_env: str | None = None
+    """Or: the environment variable holding the URL (keeps the key out of config files)."""
     chain_id: int = Field(gt=0)
     confirmations: int = Field(12, ge=0)
     """Only blocks this deep are read; a reorg deeper than this is detected and re-read."""
@@ -209,6 +219,21 @@ class ChainSettings(_Section):
     requests_per_second: float = Field(20.0, gt=0)
     governors: list[GovernorSettings] = Field(default_factory=list)
     contracts: list[ContractSettings] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_url(self) -> ChainSettings:
+        if self.rpc_url_env and self.rpc_url is None:
+            value = os.environ.get(self.rpc_url_env)
+            if not value:
+                raise ValueError(f"rpc_url_env: the environment has no {self.rpc_url_env}")
+            self.rpc_url = SecretStr(value)
+        if self.rpc_url is None:
+            raise ValueError("set rpc_url or rpc_url_env")
+        return self
+
+    def url(self) -> str:
+        assert self.rpc_url is not None  # the validator made sure
+        return self.rpc_url.get_secret_value()
 
     @field_validator("governors")
     @classmethod

@@ -184,6 +184,9 @@ class ChainRpc:
             except ContractLogicError:
                 raise
             except Exception as exc:  # noqa: BLE001 - classified just below
+                if type(exc).__name__ == "TransactionFailed":
+                    # eth-tester's revert; every other backend raises ContractLogicError.
+                    raise ContractLogicError(_short(exc)) from None
                 raise self._classify(what, exc, range_query) from None
 
         retrying = Retrying(
@@ -268,6 +271,10 @@ def _describe(exc: Exception) -> str:
         return f"HTTP {exc.response.status_code}"
     text = str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {text[:300]}"
+
+
+def _short(exc: Exception) -> str:
+    return (str(exc) or type(exc).__name__).splitlines()[0][:300]
 
 
 def _retry_after(response: requests.Response | None) -> float | None:

@@ -46,3 +46,14 @@ query Votes($proposal: String!, $first: Int!, $skip: Int!, $since: Int!) {
   }
 }
 """
+
+VOTE_BY_VOTER = """
+query VoteByVoter($proposal: String!, $voter: String!) {
+  votes(
+    first: 1, skip: 0, orderBy: "created", orderDirection: desc,
+    where: { proposal: $proposal, voter: $voter }
+  ) {
+    id voter created choice vp reason
+  }
+}
+"""

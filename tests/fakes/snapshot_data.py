@@ -229,6 +229,19 @@ class HubData:
                 space["votesCount"] += 1
             return _public(vote)
 
+    def remove_vote(self, vote_id: str) -> None:
+        """Drop one vote and take it out of the tally, as the sequencer does when a voter
+        replaces their vote (the fake sequencer then adds the new one with ``add_vote``)."""
+        with self.lock:
+            vote = self.votes.pop(vote_id)
+            prop = self.proposals.get(vote["proposal"])
+            if prop is not None:
+                self._tally(prop, vote["choice"], -float(vote["vp"]))
+                prop["votes"] -= 2  # _tally counted the removal as one more vote
+            space = self.spaces.get(vote["space"])
+            if space:
+                space["votesCount"] -= 1
+
     @staticmethod
     def _tally(prop: dict[str, Any], choice: Any, vp: float) -> None:
         """Add ``vp`` to the scores: int choice (single-choice/basic), list (approval; first
