@@ -1,15 +1,26 @@
 """Hard rules: checked by code on extracted facts, never left to a model.
 
 A failed rule forces its outcome (AGAINST, or ABSTAIN for a conflict of
-interest) whatever an analyst thinks, and always asks for a human.
+interest) whatever an analyst thinks, and always asks for a human. Decoded
+on-chain actions (`Proposal.extra["actions"]`) are facts too, and trusted: what
+a proposal executes counts whatever its text says.
 """
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from agent.analysis.models import Facts, HardRuleResult
 from agent.analysis.policy import Policy
+from agent.decode.models import DecodedAction
+from agent.decode.stored import (
+    UNLIMITED,
+    outflow_recipients,
+    outflow_totals,
+    stored_actions,
+    upgrades,
+)
 from agent.models import Proposal
 
 _UPGRADE = re.compile(
@@ -29,23 +40,48 @@ _OUTFLOW = re.compile(
 def evaluate_hard_rules(policy: Policy, proposal: Proposal, facts: Facts) -> list[HardRuleResult]:
     rules = policy.hard_rules
     text = f"{proposal.title}\n{proposal.body}"
-    results = [_max_outflow(policy, facts, text)] if rules.max_outflow else []
+    actions = stored_actions(proposal.extra)
+    results = [_max_outflow(policy, facts, text, actions)] if rules.max_outflow else []
     if rules.upgrades_require_audit:
-        results.append(_audit(policy, facts, text))
+        results.append(_audit(policy, facts, text, actions))
     if rules.abstain_on_own_grants and (rules.own_addresses or rules.own_names):
-        results.append(_own_grant(policy, facts, text))
+        results.append(_own_grant(policy, facts, text, actions))
     return results
 
 
-def _max_outflow(policy: Policy, facts: Facts, text: str) -> HardRuleResult:
+def _decoded_over(limits: dict[str, float], totals: dict[str, Decimal]) -> HardRuleResult | None:
+    """The decoded outflow furthest over its limit (totals per token), if any."""
+    ratio = {s: t / max(Decimal(str(limits[s])), Decimal("1e-9")) for s, t in totals.items()}
+    over = [s for s, t in totals.items() if t > Decimal(str(limits[s]))]
+    if not over:
+        return None
+    worst = max(over, key=lambda s: ratio[s])
+    total = "an unlimited amount" if totals[worst] == UNLIMITED else f"{totals[worst]:,f}"
+    return HardRuleResult(
+        rule="max_outflow",
+        outcome="fail",
+        on_fail="AGAINST",
+        detail=f"its on-chain actions move {total} {worst} (decoded calls), above the "
+        f"policy's limit of {limits[worst]:,.0f} {worst}",
+    )
+
+
+def _max_outflow(
+    policy: Policy, facts: Facts, text: str, actions: list[DecodedAction]
+) -> HardRuleResult:
     limits = policy.hard_rules.max_outflow
-    if not _OUTFLOW.search(text):
+    decoded = {s: t for s, t in outflow_totals(actions).items() if s in limits}
+    decoded_fail = _decoded_over(limits, decoded)
+    if decoded_fail is not None:
+        return decoded_fail
+    asks = _OUTFLOW.search(text) is not None
+    if not asks and not decoded:
         return HardRuleResult(
             rule="max_outflow",
             outcome="not_applicable",
             detail="the proposal asks for no transfer or funding",
         )
-    asked = [a for a in facts.amounts if _is_outflow(a.text, text)]
+    asked = [a for a in facts.amounts if _is_outflow(a.text, text)] if asks else []
     over = [a for a in asked if a.unit.upper() in limits and a.value > limits[a.unit.upper()]]
     if over:
         worst = max(over, key=lambda a: a.value / max(limits[a.unit.upper()], 1e-9))
@@ -58,16 +94,17 @@ def _max_outflow(policy: Policy, facts: Facts, text: str) -> HardRuleResult:
             f"policy's limit of {limit:,.0f} {worst.unit}",
         )
     checked = [a for a in asked if a.unit.upper() in limits]
-    if not checked:
+    if not checked and not decoded:
         return HardRuleResult(
             rule="max_outflow",
             outcome="not_applicable",
             detail="no amount in a token the policy limits",
         )
+    on_chain = f" (and {len(decoded)} token(s) moved by decoded actions)" if decoded else ""
     return HardRuleResult(
         rule="max_outflow",
         outcome="pass",
-        detail=f"{len(checked)} amount(s) within the policy's limits",
+        detail=f"{len(checked)} amount(s){on_chain} within the policy's limits",
     )
 
 
@@ -94,8 +131,9 @@ def _sentence_end(text: str, pos: int) -> int:
     return min(ends) if ends else len(text)
 
 
-def _audit(policy: Policy, facts: Facts, text: str) -> HardRuleResult:
-    if not _UPGRADE.search(text):
+def _audit(policy: Policy, facts: Facts, text: str, actions: list[DecodedAction]) -> HardRuleResult:
+    decoded = upgrades(actions)
+    if not _UPGRADE.search(text) and not decoded:
         return HardRuleResult(
             rule="upgrades_require_audit",
             outcome="not_applicable",
@@ -113,12 +151,25 @@ def _audit(policy: Policy, facts: Facts, text: str) -> HardRuleResult:
         rule="upgrades_require_audit",
         outcome="fail",
         on_fail="AGAINST",
-        detail="the proposal upgrades a contract but links no audit",
+        detail=f"the proposal's actions upgrade a contract ({decoded[0].detail}) but link no audit"
+        if decoded
+        else "the proposal upgrades a contract but links no audit",
     )
 
 
-def _own_grant(policy: Policy, facts: Facts, text: str) -> HardRuleResult:
+def _own_grant(
+    policy: Policy, facts: Facts, text: str, actions: list[DecodedAction]
+) -> HardRuleResult:
     rules = policy.hard_rules
+    paid = {a.lower() for a in rules.own_addresses} & outflow_recipients(actions)
+    if paid:
+        return HardRuleResult(
+            rule="abstain_on_own_grants",
+            outcome="fail",
+            on_fail="ABSTAIN",
+            detail=f"the proposal's actions pay the delegate's own {sorted(paid)[0]}: conflict "
+            "of interest",
+        )
     own = {a.lower() for a in rules.own_addresses} | {n.lower() for n in rules.own_names}
     mentioned = own & ({a.lower() for a in facts.addresses} | {n.lower() for n in facts.ens_names})
     if mentioned and _OUTFLOW.search(text):

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from agent.cli.render_actions import actions_view
 from agent.indexer import IndexCounts
 from agent.ingest import IngestCounts
 from agent.search import SearchHit
@@ -72,6 +73,9 @@ def proposal(
     if len(history) > 1:
         lines.append("history " + ", ".join(f"{h.kind} {_when(h.at)}" for h in history))
     console.print(Panel("\n".join(lines)))
+    actions = actions_view(p.extra)
+    if actions is not None:
+        console.print(actions)
     console.print(escape(p.body) if p.body else "[dim](no body)[/]", soft_wrap=True)
 
 

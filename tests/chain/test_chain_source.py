@@ -21,10 +21,10 @@ from agent.store import RecordStore
 from connectors.chain.rpc import ChainRpc, RangeTooLarge
 from connectors.chain.source import ChainSource
 from tests.chain import evm
+from tests.chain.actions import transfer_token
 from tests.chain.deploy import Deployment, deploy_bravo, deploy_oz
 from tests.chain.lifecycle import GRANT_USDC, NEW_STEWARD, WORKING_GROUP, Expected, lifecycle
 from tests.chain.scenario import Support, propose, vote
-from tests.chain.actions import transfer_token
 
 CHOICE = {Support.FOR: 1, Support.AGAINST: 2, Support.ABSTAIN: 3}
 
