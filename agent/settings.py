@@ -245,6 +245,94 @@ class ChainSettings(_Section):
         return value
 
 
+class SignerSettings(_Section):
+    """Where the delegate's voting key comes from. Never the key itself in a file."""
+
+    keystore: str | None = None
+    """An encrypted JSON keystore (recommended); its password comes from `password_env`."""
+    password_env: str | None = None
+    key_env: str | None = None
+    """Or: an environment variable holding the raw key (works, with a warning)."""
+    address: str | None = Field(None, pattern=r"^0x[0-9a-fA-F]{40}$")
+    """If set, a key for any other address is refused (a wrong key file)."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SignerSettings:
+        if bool(self.keystore) == bool(self.key_env):
+            raise ValueError("set exactly one of keystore (with password_env) or key_env")
+        if self.keystore and not self.password_env:
+            raise ValueError("a keystore needs password_env: the variable holding its password")
+        return self
+
+
+class DelegateSettings(_Section):
+    """One delegate who hands Steward their vote, and on what terms."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+    """Whose vote is cast: the signer's address (or, on Snapshot, the address that
+    delegated to a vote-only signer key)."""
+    policy: str
+    mode: Literal["off", "dry-run", "approval", "auto"] = "dry-run"
+    """dry-run: decide and record, cast nothing. approval: cast once the delegate approves
+    in Discord. auto: cast after the veto window unless vetoed."""
+    spaces: list[str] = Field(default_factory=list)
+    """Snapshot spaces to vote in."""
+    governors: list[str] = Field(default_factory=list)
+    """Governor names (from chains[].governors) to vote in."""
+    signer: SignerSettings | None = None
+    min_confidence: float = Field(0.75, ge=0, le=1)
+    window_h: float = Field(24.0, gt=0)
+    """Cast within the last this-many hours before voting ends (most discussion seen)."""
+    deadline_margin_min: float = Field(30.0, ge=1)
+    """…but never later than this before the end, so the vote is never missed."""
+    veto_window_h: float = Field(6.0, ge=0)
+    """auto mode: the delegate can veto for this long after the recommendation."""
+    daily_limit: int = Field(5, ge=0)
+    discord_channel: int | None = None
+    """Where recommendations needing approval (and auto-vote notices) are posted."""
+    approver_users: list[int] = Field(default_factory=list)
+    approver_roles: list[int] = Field(default_factory=list)
+    snapshot_app: str = Field("steward", max_length=24)
+
+    @model_validator(mode="after")
+    def _casting_needs_a_signer(self) -> DelegateSettings:
+        if self.mode in ("approval", "auto") and self.signer is None:
+            raise ValueError(f"mode {self.mode} casts votes: it needs a signer")
+        if self.mode == "approval" and not (self.approver_users or self.approver_roles):
+            raise ValueError("approval mode needs approver_users or approver_roles")
+        return self
+
+
+class ChainVotingSettings(_Section):
+    max_fee_gwei: float = Field(200.0, gt=0)
+    """Never pay more than this per gas; a vote that needs more waits and is reported."""
+    priority_fee_gwei: float = Field(1.5, ge=0)
+    receipt_timeout_s: float = Field(180.0, gt=0)
+    replace_after_s: float = Field(60.0, gt=0)
+    max_replacements: int = Field(3, ge=0)
+
+
+class VotingSettings(_Section):
+    """Delegated voting. Off unless `enabled`; every delegate defaults to dry-run."""
+
+    enabled: bool = False
+    """The master kill switch: false stops every cast at once."""
+    pause_file: str | None = None
+    """If this file exists, no vote is cast (default: <home>/PAUSE)."""
+    sequencer_url: str = "https://seq.snapshot.org/"
+    chain: ChainVotingSettings = ChainVotingSettings()
+    delegates: list[DelegateSettings] = Field(default_factory=list)
+
+    @field_validator("delegates")
+    @classmethod
+    def _unique_ids(cls, value: list[DelegateSettings]) -> list[DelegateSettings]:
+        ids = [d.id for d in value]
+        if len(set(ids)) != len(ids):
+            raise ValueError("delegate ids must be unique")
+        return value
+
+
 class Settings(BaseSettings):
     """All of Steward's settings. Build with `load_settings`, never at import."""
 
@@ -262,6 +350,7 @@ class Settings(BaseSettings):
     analysis: AnalysisSettings = AnalysisSettings()
     discord: DiscordSettings = DiscordSettings()
     chains: list[ChainSettings] = Field(default_factory=list)
+    voting: VotingSettings = VotingSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -278,6 +367,10 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{self.home / 'steward.db'}"
+
+    @property
+    def pause_path(self) -> Path:
+        return Path(self.voting.pause_file) if self.voting.pause_file else self.home / "PAUSE"
 
     @property
     def chroma_path(self) -> Path:

@@ -51,7 +51,19 @@ def m005_voting(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.vote_intents, schema.audit_log])
 
 
-MIGRATIONS: list[Migration] = [m001_initial, m002_assessments, m003_posts, m004_chain, m005_voting]
+def m006_decisions(conn: Connection) -> None:
+    """Per-delegate vote decisions with their approval or veto."""
+    schema.metadata.create_all(conn, tables=[schema.vote_decisions])
+
+
+MIGRATIONS: list[Migration] = [
+    m001_initial,
+    m002_assessments,
+    m003_posts,
+    m004_chain,
+    m005_voting,
+    m006_decisions,
+]
 
 
 def migrate(engine: Engine) -> list[str]:

@@ -196,3 +196,32 @@ audit_log = Table(
     Column("hash", String(64), nullable=False),
     Index("ix_audit_log_proposal", "proposal_uid"),
 )
+
+vote_decisions = Table(
+    "vote_decisions",
+    metadata,
+    # What Steward decided for one delegate on one version of a proposal, and what the
+    # delegate said about it. A new version (content hash) needs a new decision.
+    Column("id", String(64), primary_key=True),
+    Column("delegate", String(200), nullable=False),
+    Column("proposal_uid", String(400), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("mode", String(20), nullable=False),  # dry-run | approval | auto
+    # awaiting_approval | approved | vetoed | scheduled | dry_run | blocked | cast |
+    # superseded | expired
+    Column("status", String(30), nullable=False),
+    Column("choice_label", String(300)),
+    Column("choice", Integer),  # 1-based index into the proposal's choices
+    Column("confidence", Float, nullable=False),
+    Column("cast_after_ts", Integer),
+    Column("decided_by", String(100)),
+    Column("decided_ts", Integer),
+    Column("message_ref", String(100)),  # the Discord message carrying the buttons
+    Column("data", JSON, nullable=False),  # blockers, provenance hash, reason, bundle
+    Column("created_ts", Integer, nullable=False),
+    Column("updated_ts", Integer, nullable=False),
+    Index(
+        "uq_vote_decisions_version", "delegate", "proposal_uid", "content_hash", "mode", unique=True
+    ),
+    Index("ix_vote_decisions_status", "status"),
+)

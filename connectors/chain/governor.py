@@ -169,7 +169,7 @@ class GovernorReader:
         pid = args["proposalId"] if self.kind == "oz" else args["id"]
         kind = {"ProposalQueued": "queued", "ProposalExecuted": "executed"}.get(name, "canceled")
         eta = args.get("etaSeconds", args.get("eta")) if kind == "queued" else None
-        return LifecycleEvent(proposal_id=pid, kind=kind, eta=eta, **base)  # type: ignore[arg-type]
+        return LifecycleEvent(proposal_id=pid, kind=kind, eta=eta, **base)
 
     # ---- reads ------------------------------------------------------------
     def state(self, proposal_id: int, block: int) -> str | None:

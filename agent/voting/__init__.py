@@ -1,0 +1,7 @@
+"""Delegated voting: the bookkeeping that keeps a vote single, traceable and on policy.
+
+`models` (intents, audit entries), `intents` (status rules, redaction), `audit`
+(the hash chain and its head file), `provenance` (what a vote rests on), `lock`
+(one process per data directory, one voter per proposal). The SQL side lives in
+`agent/store/intents.py` and `agent/store/audit_log.py`.
+"""
