@@ -18,8 +18,11 @@ from agent.settings import Settings
 from agent.store import RecordStore
 
 if TYPE_CHECKING:
+    from agent.analysis.models import Assessment
     from agent.analysis.policy import Policy
     from agent.analysis.service import Analyst
+    from agent.models import Proposal
+    from agent.voting.service import VotingService
 
 
 class App:
@@ -139,6 +142,46 @@ class App:
         from connectors.archive import ArchiveSource
 
         return ArchiveSource(path, space=space)
+
+    def voting_service(self, *, live: bool = True) -> VotingService:
+        """The voting loop over this data directory (`live=False`: everything dry-run)."""
+        from agent.analysis.service import analyse
+        from agent.store.audit_log import AuditLog
+        from agent.voting.audit import head_path
+        from agent.voting.service import VotingService
+        from connectors.vote_sinks import VoteSinks
+
+        sinks = VoteSinks(self.settings)
+        policies: dict[str, Policy] = {}
+
+        def policy(path: str) -> Policy:
+            if path not in policies:
+                policies[path] = self.policy(path)
+            return policies[path]
+
+        def assess(proposal: Proposal, pol: Policy) -> Assessment:
+            analyst = self._voting_analyst()
+            cap = self.confidence_cap(analyst)
+            return analyse(proposal, pol, analyst, self.store, confidence_cap=cap).assessment
+
+        return VotingService(
+            self.store,
+            self.settings.voting,
+            home=self.settings.home,
+            pause_path=self.settings.pause_path,
+            policy=policy,
+            analyse=assess,
+            sink_for=sinks,
+            audit=AuditLog(self.store.engine, head_path(self.settings.home)),
+            secrets=sinks.secrets,
+            live=live,
+        )
+
+    def _voting_analyst(self) -> Analyst:
+        if "_analyst" not in self.__dict__:
+            self.__dict__["_analyst"] = self.analyst()
+        analyst: Analyst = self.__dict__["_analyst"]
+        return analyst
 
     def close(self) -> None:
         if "store" in self.__dict__:

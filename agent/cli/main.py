@@ -298,13 +298,14 @@ def _redact_url(url: str) -> str:
 
 
 def _register_more() -> None:
-    from agent.cli import analysis_cmds, audit_cmd, bot_cmd, digest_cmd, webhook_cmd
+    from agent.cli import analysis_cmds, audit_cmd, bot_cmd, digest_cmd, vote_cmd, webhook_cmd
 
     analysis_cmds.register(app, _app)
     audit_cmd.register(app, _app)
     digest_cmd.register(app, _app)
     bot_cmd.register(app, _app)
     webhook_cmd.register(app, _app)
+    vote_cmd.register(app, _app)
 
 
 _register_more()

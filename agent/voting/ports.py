@@ -37,9 +37,13 @@ wait, so a crash after sending leaves a record to reconcile from."""
 
 
 class VoteSink(Protocol):
-    kind: Literal["snapshot", "chain"]
-    voter: str
-    """The address whose vote this sink casts."""
+    @property
+    def kind(self) -> Literal["snapshot", "chain"]: ...
+
+    @property
+    def voter(self) -> str:
+        """The address whose vote this sink casts."""
+        ...
 
     def refresh(self, proposal: Proposal) -> Proposal:
         """The proposal as the source has it right now (content, state, end)."""

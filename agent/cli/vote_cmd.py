@@ -1,0 +1,122 @@
+"""`steward vote`: one pass of the voting loop, by hand.
+
+Dry-run unless `--live` *and* the settings allow it (`voting.enabled`, a delegate
+mode of approval or auto, no pause): the command never casts by surprise.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from agent.errors import NotFound
+
+if TYPE_CHECKING:
+    from agent.store.decisions import Decision
+    from agent.voting.service import TickReport, VotingService
+
+
+def register(app: typer.Typer, open_app: object) -> None:
+    @app.command()
+    def vote(
+        ctx: typer.Context,
+        proposal: Annotated[
+            list[str] | None,
+            typer.Option("--proposal", "-p", help="Only this proposal (uid, id or prefix)."),
+        ] = None,
+        live: Annotated[
+            bool,
+            typer.Option(
+                "--live",
+                help="Cast for real where the settings allow it (voting.enabled, mode "
+                "approval/auto). Without it everything is a dry run.",
+            ),
+        ] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Decide (and with --live, cast) delegated votes on open proposals now."""
+        console = Console()
+        with open_app(ctx) as application:  # type: ignore[operator]
+            settings = application.settings.voting
+            if not settings.delegates:
+                console.print("No delegates configured (voting.delegates): nothing to do.")
+                return
+            only = None
+            if proposal:
+                only = []
+                for ref in proposal:
+                    found = application.store.resolve(ref)
+                    if len(found) != 1:
+                        raise NotFound(f"{ref!r} matches {len(found)} stored proposals")
+                    only.extend(found)
+            service = application.voting_service(live=live)
+            report = service.tick(only=only)
+            if as_json:
+                typer.echo(json.dumps(_json(service, report, only), indent=2, default=str))
+            else:
+                _render(console, service, report, only, live=live)
+            if report.errors:
+                raise typer.Exit(1)
+
+
+def _rows(service: VotingService, only: list[str] | None) -> list[Decision]:
+    rows: list[Decision] = []
+    for d in service.settings.delegates:
+        for space in [*d.spaces, *d.governors]:
+            for p in service.store.proposals(space=space, uids=only):
+                if not p.is_open:
+                    continue
+                mode = service.mode(d)
+                found = service.decisions.for_version(d.id, p.uid, p.content_hash, mode)
+                if found is not None:
+                    rows.append(found)
+    return rows
+
+
+def _json(service: VotingService, report: TickReport, only: list[str] | None) -> dict[str, object]:
+    return {
+        "live": service.live,
+        "paused": service.paused(),
+        "report": report.model_dump(),
+        "decisions": [d.model_dump() for d in _rows(service, only)],
+    }
+
+
+def _render(
+    console: Console,
+    service: VotingService,
+    report: TickReport,
+    only: list[str] | None,
+    *,
+    live: bool,
+) -> None:
+    if not live:
+        console.print("[dim]dry run: nothing is cast (use --live where the settings allow it)[/]")
+    elif not service.settings.enabled:
+        console.print("[yellow]voting.enabled is false: nothing is cast[/]")
+    if service.paused():
+        console.print(f"[yellow]{escape(service.paused() or '')}[/]")
+    table = Table(title="Delegated votes")
+    for col in ("delegate", "proposal", "decision", "vote", "conf.", "outcome / why not"):
+        table.add_column(col)
+    for d in _rows(service, only):
+        blockers = ", ".join(b["code"] for b in d.data.get("blockers", []))
+        outcome = report.outcomes.get(d.proposal_uid, "")
+        table.add_row(
+            d.delegate,
+            escape(d.proposal_uid),
+            d.status,
+            escape(f"{d.data.get('recommendation', '')} → {d.choice_label or '-'}"),
+            f"{d.confidence:.2f}",
+            escape(outcome or blockers),
+        )
+    console.print(table)
+    if report.reconciled:
+        console.print(f"reconciled {report.reconciled} earlier vote(s) with the source")
+    for error in report.errors:
+        console.print(f"[red]{escape(error)}[/]")
