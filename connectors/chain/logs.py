@@ -27,10 +27,12 @@ class RangeWindow:
         self.shrinks = 0
 
     def shrink(self) -> bool:
-        """Halve; False when already at the minimum (the range cannot be read)."""
+        """Halve, and never grow past that again this run (no refused request twice);
+        False when already at the minimum (the range cannot be read)."""
         if self.size <= self.minimum:
             return False
         self.size = max(self.minimum, self.size // 2)
+        self.maximum = self.size
         self.shrinks += 1
         return True
 

@@ -29,8 +29,9 @@ from web3.exceptions import (
     Web3RPCError,
 )
 from web3.providers.rpc import HTTPProvider
+from web3.types import RPCEndpoint
 
-from agent.errors import RateLimited, SourceError, SourceUnavailable
+from agent.errors import MalformedResponse, RateLimited, SourceError, SourceUnavailable
 
 T = TypeVar("T")
 
@@ -165,13 +166,33 @@ class ChainRpc:
             "toBlock": to_block,
             "topics": [topics],
         }
-        return list(
-            self.call(
-                f"eth_getLogs({from_block}..{to_block})",
-                lambda: self.w3.eth.get_logs(params),
-                range_query=True,
-            )
-        )
+        what = f"eth_getLogs({from_block}..{to_block})"
+        try:
+            return list(self.call(what, lambda: self.w3.eth.get_logs(params), range_query=True))
+        except MalformedResponse as exc:
+            raise MalformedResponse(f"{exc}{self._which_log(params)}") from None
+
+    def _which_log(self, params: dict[str, Any]) -> str:
+        """web3 refuses a malformed log without saying which: find it in the raw answer."""
+        raw_params = {
+            **params,
+            "fromBlock": hex(params["fromBlock"]),
+            "toBlock": hex(params["toBlock"]),
+        }
+        try:
+            response = self.w3.provider.make_request(RPCEndpoint("eth_getLogs"), [raw_params])
+        except Exception:  # noqa: BLE001 - only a diagnosis; the original error stands
+            return ""
+        for log in (response.get("result") or []) if isinstance(response, dict) else []:
+            problem = _log_problem(log)
+            if problem:
+                block = log.get("blockNumber") if isinstance(log, dict) else None
+                tx = log.get("transactionHash") if isinstance(log, dict) else None
+                number = (
+                    int(block, 16) if isinstance(block, str) and block.startswith("0x") else block
+                )
+                return f" (the log in block {number}, transaction {tx}: {problem})"
+        return " (read again, the same range came back well-formed: an unreliable provider)"
 
     def call(self, what: str, fn: Callable[[], T], *, range_query: bool = False) -> T:
         """Run one request; transient failures are retried, then reported without the URL."""
@@ -248,6 +269,8 @@ class ChainRpc:
             | requests.exceptions.JSONDecodeError,
         ):
             return _Transient(what + f": {detail}")
+        if isinstance(exc, ValueError) and "Could not format" in detail:
+            return MalformedResponse(f"{self.label}: {what}: the node answered malformed data")
         if isinstance(exc, Web3RPCError) and _TRANSIENT_RPC.search(detail):
             return _Transient(what + f": {detail}")
         if isinstance(exc, ValueError) and "JSON" in detail:
@@ -271,6 +294,25 @@ def _describe(exc: Exception) -> str:
         return f"HTTP {exc.response.status_code}"
     text = str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {text[:300]}"
+
+
+_HEX = re.compile(r"^0x[0-9a-fA-F]*$")
+
+
+def _log_problem(log: Any) -> str | None:
+    """What is wrong with one raw JSON-RPC log object, or None."""
+    if not isinstance(log, dict):
+        return "not an object"
+    for field in ("address", "data", "blockNumber", "transactionHash", "logIndex"):
+        value = log.get(field)
+        if not isinstance(value, str) or not _HEX.match(value):
+            return f"field {field} is {str(value)[:40]!r}"
+    topics = log.get("topics")
+    if not isinstance(topics, list) or not topics:
+        return "no topics"
+    if any(not isinstance(t, str) or not _HEX.match(t) or len(t) != 66 for t in topics):
+        return "a topic is not 32 bytes of hex"
+    return None
 
 
 def _short(exc: Exception) -> str:
