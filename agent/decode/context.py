@@ -1,0 +1,96 @@
+"""What one `decode_actions` call knows: the named contracts, token metadata, its budget.
+
+Configured contracts win over what a token says about itself on chain: anyone can
+deploy a token whose `symbol()` is "USDC". Token look-ups are memoised per call, so
+a batch of a hundred transfers of one token asks the chain once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from agent.decode.models import KnownContract, TokenInfo
+from agent.decode.values import clean_text, short
+
+TokenLookup = Callable[[str], TokenInfo | None]
+_INTERNAL = frozenset({"treasury", "timelock", "governor"})
+MAX_DECIMALS = 77
+"""10**77 is the largest power of ten below 2**256: more decimals is nonsense."""
+
+
+def index_known(
+    known: Mapping[str, KnownContract] | Sequence[KnownContract],
+) -> dict[str, KnownContract]:
+    """Known contracts by lower-cased address (a mapping's keys count as addresses too)."""
+    items = list(known.items()) if isinstance(known, Mapping) else [(c.address, c) for c in known]
+    index: dict[str, KnownContract] = {}
+    for key, contract in items:
+        index[contract.address.lower()] = contract
+        index.setdefault(key.lower(), contract)
+    return index
+
+
+def _executor(known: dict[str, KnownContract]) -> str:
+    """Who executes top-level actions: the one configured timelock, else "the DAO"."""
+    timelocks = {c.address.lower(): c.name for c in known.values() if c.kind == "timelock"}
+    return clean_text(next(iter(timelocks.values())), 60) if len(timelocks) == 1 else "the DAO"
+
+
+@dataclass
+class Context:
+    known: dict[str, KnownContract]
+    token_lookup: TokenLookup | None = None
+    budget: int = 500
+    """Actions (nested ones included) still to decode; hostile batches stop here."""
+    executor: str = ""
+    _tokens: dict[str, TokenInfo | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.executor = self.executor or _executor(self.known)
+
+    def contract(self, address: str) -> KnownContract | None:
+        return self.known.get(address.lower())
+
+    def name(self, address: str) -> str | None:
+        contract = self.contract(address)
+        return clean_text(contract.name, 60) if contract else None
+
+    def label(self, address: str) -> str:
+        """A contract's configured name, else the short address."""
+        return self.name(address) or short(address)
+
+    def is_internal(self, address: str) -> bool:
+        """A configured contract the DAO itself holds: moving tokens there is no outflow."""
+        contract = self.contract(address)
+        return contract is not None and contract.kind in _INTERNAL
+
+    def spend(self) -> bool:
+        """Take one action from the budget; False once it is used up."""
+        self.budget -= 1
+        return self.budget >= 0
+
+    def token(self, address: str) -> TokenInfo | None:
+        """Symbol and decimals: configuration first, then the chain (sanitised)."""
+        key = address.lower()
+        if key not in self._tokens:
+            self._tokens[key] = self._resolve_token(address)
+        return self._tokens[key]
+
+    def seen_token(self, address: str) -> TokenInfo | None:
+        """What an earlier look-up found, without asking the chain again."""
+        return self._tokens.get(address.lower())
+
+    def _resolve_token(self, address: str) -> TokenInfo | None:
+        configured = self.contract(address) or KnownContract(address=address, name="")
+        if configured.symbol and configured.decimals is not None:
+            return TokenInfo(symbol=configured.symbol, decimals=configured.decimals)
+        looked = self.token_lookup(address) if self.token_lookup else None
+        symbol = configured.symbol or (looked.symbol if looked else "") or configured.name
+        decimals = configured.decimals
+        if decimals is None and looked is not None:
+            decimals = looked.decimals
+        symbol = clean_text(symbol, 24).strip()
+        if not symbol or decimals is None or not 0 <= decimals <= MAX_DECIMALS:
+            return None
+        return TokenInfo(symbol=symbol, decimals=decimals)

@@ -1,0 +1,86 @@
+"""Decoded actions read back from `Proposal.extra`, as facts the hard rules can check.
+
+These come from the chain, not from the proposal's prose, so a rule can trust them:
+what a proposal *executes* is what it asks for, whatever its text says. They only
+ever add failures to the text-based checks, never remove one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import ValidationError
+
+from agent.decode.models import ActionFlag, DecodedAction
+
+UNLIMITED = Decimal("Infinity")
+_MOVES = frozenset({"treasury_outflow", "eth_value"})
+
+
+def stored_actions(extra: Mapping[str, Any]) -> list[DecodedAction]:
+    """The decoded actions in `extra["actions"]`; [] when absent or of another shape."""
+    raw = extra.get("actions")
+    if not isinstance(raw, list):
+        return []
+    try:
+        return [DecodedAction.model_validate(item) for item in raw]
+    except ValidationError:
+        return []
+
+
+def all_flags(actions: Sequence[DecodedAction]) -> list[ActionFlag]:
+    """Every flag, nested calls included."""
+    return [f for action in actions for node in action.walk() for f in node.flags]
+
+
+def _counted(flag: ActionFlag) -> bool:
+    """Money that leaves the DAO: not `info` (moves between the DAO's own contracts)."""
+    return flag.kind in _MOVES and flag.severity != "info"
+
+
+def _amount(flag: ActionFlag) -> Decimal | None:
+    if flag.unlimited:
+        return UNLIMITED
+    try:
+        return Decimal(flag.amount) if flag.amount is not None else None
+    except InvalidOperation:
+        return None
+
+
+def outflow_totals(actions: Sequence[DecodedAction]) -> dict[str, Decimal]:
+    """Human amounts leaving the DAO, summed per upper-case symbol (ETH for ether).
+
+    Summed, because ten transfers of 99k are a 990k outflow; approvals count as the
+    most they let a spender take, and an unlimited one as infinity.
+    """
+    totals: dict[str, Decimal] = {}
+    for flag in all_flags(actions):
+        amount = _amount(flag)
+        if _counted(flag) and flag.token and amount is not None:
+            symbol = flag.token.upper()
+            totals[symbol] = totals.get(symbol, Decimal(0)) + amount
+    return totals
+
+
+def uncounted_outflows(actions: Sequence[DecodedAction]) -> int:
+    """Outflows no limit can be checked against: NFTs, tokens of unknown decimals."""
+    return sum(
+        1
+        for flag in all_flags(actions)
+        if _counted(flag) and (flag.token is None or _amount(flag) is None)
+    )
+
+
+def outflow_recipients(actions: Sequence[DecodedAction]) -> set[str]:
+    """Lower-cased addresses that receive money or an allowance."""
+    return {
+        flag.recipient.lower()
+        for flag in all_flags(actions)
+        if _counted(flag) and flag.recipient is not None
+    }
+
+
+def upgrades(actions: Sequence[DecodedAction]) -> list[ActionFlag]:
+    return [flag for flag in all_flags(actions) if flag.kind == "upgrade"]
