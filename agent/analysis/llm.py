@@ -19,6 +19,7 @@ from agent.analysis.policy import Policy
 from agent.analysis.prompts import Prompt, load_prompt, prompts_hash
 from agent.analysis.service import AnalysisError
 from agent.analysis.tools import AnalysisTools
+from agent.decode.stored import action_briefs
 from agent.models import Proposal
 
 CHARS_PER_TOKEN = 3.5  # conservative for English + Markdown; errs toward more parts
@@ -95,7 +96,7 @@ class LLMAnalyst:
             state=proposal.state,
             choices=json.dumps(proposal.choices, ensure_ascii=False),
             facts=facts.model_dump_json(),
-            decoded_actions=proposal.extra.get("actions"),
+            decoded_actions="\n".join(action_briefs(proposal.extra)),
             hard_rules=json.dumps([r.model_dump() for r in hard_rules]),
             partial_notes=notes,
             parts=parts,

@@ -7,16 +7,15 @@ message Discord would reject, whatever the input.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from agent.analysis.models import Assessment
 from agent.analysis.policy import Policy
 from agent.chat.ask import Answer
 from agent.chat.models import EMBED_TOTAL_LIMIT, Embed, EmbedField, Message
 from agent.chat.text import embed_url, link, plain, safe, stamp, truncate
+from agent.decode.stored import action_briefs
 from agent.digest.build import Digest
 from agent.digest.discord import split_for_discord
 from agent.digest.render import bar, conf, left, num, share, to_markdown
@@ -39,7 +38,7 @@ def proposal_message(
     fields = [EmbedField(name="Recommendation", value=_recommendation(assessment, 400))]
     optional = [
         ("Flags", _lines(_flags(assessment), 200)),
-        ("Decoded actions", _lines(_actions(p.extra.get("actions")), 200)),
+        ("Decoded actions", _lines(action_briefs(p.extra), 200)),
         ("Tally so far" if p.is_open else "Tally", _tally(p, votes_stored)),
         ("State", _timing(p)),
         ("Links", _links(p)),
@@ -198,18 +197,6 @@ def _flags(a: Assessment | None) -> list[str]:
     failed = [f"hard rule {r.rule}: {r.detail}" for r in a.hard_rules if r.outcome == "fail"]
     kinds = [f"possible prompt injection: {f.kind.replace('_', ' ')}" for f in a.injection]
     return list(dict.fromkeys([*failed, *a.risk_flags, *kinds]))
-
-
-def _actions(raw: Any) -> list[str]:
-    """Decoded on-chain actions, whatever shape the source stored them in."""
-    if not raw:
-        return []
-    if isinstance(raw, dict):
-        raw = raw.get("actions", [raw])
-    items = raw if isinstance(raw, list) else [raw]
-    return [
-        a if isinstance(a, str) else json.dumps(a, ensure_ascii=False, default=str) for a in items
-    ]
 
 
 def _lines(items: list[str], each: int) -> str:

@@ -84,3 +84,18 @@ def outflow_recipients(actions: Sequence[DecodedAction]) -> set[str]:
 
 def upgrades(actions: Sequence[DecodedAction]) -> list[ActionFlag]:
     return [flag for flag in all_flags(actions) if flag.kind == "upgrade"]
+
+
+def action_briefs(extra: Mapping[str, Any]) -> list[str]:
+    """One line per action (nested ones indented) with its flags: what a person or a
+    prompt needs, without raw calldata (whose strings are attacker-chosen)."""
+
+    def walk(actions: Sequence[DecodedAction], depth: int) -> list[str]:
+        lines: list[str] = []
+        for a in actions:
+            flags = ", ".join(f"{f.severity}:{f.kind}" for f in a.flags)
+            lines.append("  " * depth + a.summary + (f" [{flags}]" if flags else ""))
+            lines += walk(a.inner, depth + 1)
+        return lines
+
+    return walk(stored_actions(extra), 0)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from eth_abi import encode
 
 from agent.analysis.models import Assessment, Facts, HardRuleResult, InjectionFinding, Provenance
 from agent.analysis.policy import Policy
@@ -14,6 +15,7 @@ from agent.chat import builders
 from agent.chat.ask import Answer, Citation
 from agent.chat.models import Message
 from agent.chat.text import plain, safe, strip_links, truncate
+from agent.decode import RawAction, actions_extra, decode_actions
 from agent.digest.build import Digest, DigestItem
 from agent.models import Proposal
 from agent.store.records import StoredProposal
@@ -126,7 +128,11 @@ def test_multiline_nested_links_and_plain() -> None:
 
 # ---- /proposal ---------------------------------------------------------------------
 def test_proposal_message_shows_everything_a_delegate_needs() -> None:
-    p = _p(extra={"actions": [{"target": "0xdead", "signature": "transfer(address,uint256)"}]})
+    call = "0x" + encode(["address", "uint256"], ["0x" + "be" * 20, 250_000 * 10**6]).hex()
+    raw = RawAction(
+        target="0x" + "de" * 20, value=0, signature="transfer(address,uint256)", calldata=call
+    )
+    p = _p(extra=actions_extra(decode_actions([raw])))
     a = _a(
         hard_rules=[
             HardRuleResult(rule="max_outflow", outcome="fail", detail="250000 USDC > 100000")
@@ -144,7 +150,7 @@ def test_proposal_message_shows_everything_a_delegate_needs() -> None:
     assert "**FOR**" in fields["Recommendation"] and "80%" in fields["Recommendation"]
     assert "needs a human" in fields["Recommendation"]
     assert "max\\_outflow" in fields["Flags"] and "prompt injection" in fields["Flags"]
-    assert "transfer" in fields["Decoded actions"]
+    assert "Transfer" in fields["Decoded actions"] and "treasury" in fields["Decoded actions"]
     tally = fields["Tally so far"]
     assert "60.0% For" in tally and "30.0% Against" in tally and "40 stored" in tally
     assert re.search(r"ends <t:\d+:R>", fields["State"])
@@ -170,7 +176,12 @@ def test_proposal_message_survives_hostile_and_huge_input() -> None:
         outcome=HOSTILE,
         link="javascript:alert(1)",
         discussion="https://discuss.ens.domains/t/1 [x](https://evil.example/x)",
-        extra={"actions": [{"calldata": HOSTILE * 20}] * 50},
+        extra=actions_extra(
+            decode_actions(
+                [RawAction(target="0x" + "ab" * 20, value=1, signature="", calldata="0x12345678")]
+                * 50
+            )
+        ),
     )
     a = _a(
         summary=BIG,
