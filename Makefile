@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STEWARD := $(VENV)/bin/steward
 STAMP := $(VENV)/.installed-stamp
+NODE_STAMP := contracts/node_modules/.installed-stamp
 DEMO_HOME ?= .steward-demo
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -20,14 +21,21 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+# solc-js, OpenZeppelin and anvil (a real JSON-RPC node for the chain tests), exact versions.
+$(NODE_STAMP): contracts/package-lock.json
+	npm ci --prefix contracts --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
 
-lint: $(STAMP)
+install: $(STAMP) $(NODE_STAMP)
+
+lint: $(STAMP) $(NODE_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	# The committed contract artifacts are exactly what the pinned compiler makes.
+	node contracts/build.mjs --check
 
-test: $(STAMP) lint
+test: $(STAMP) $(NODE_STAMP) lint
 	$(PY) -m pytest
 
 demo: $(STAMP)
