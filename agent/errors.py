@@ -92,3 +92,62 @@ class OutcomeUnknown(VoteError):
     def __init__(self, message: str, *, vote_id: str):
         super().__init__(message)
         self.vote_id = vote_id
+
+
+# ---- on-chain votes (connectors/chain/vote_tx.py) ------------------------------------------
+class ProposalNotActive(InvalidVote):
+    """The governor does not take votes on this proposal now (``state`` says why: pending,
+    defeated, …): nothing was signed or sent. A pending proposal may be voted on later."""
+
+    def __init__(self, message: str, *, state: str):
+        super().__init__(message)
+        self.state = state
+
+
+class AlreadyVoted(VoteError):
+    """The chain already counts a vote by this voter on this proposal, perhaps with another
+    choice: nothing was sent. ``tx_hash`` is the transaction that cast it, when known."""
+
+    def __init__(self, message: str, *, tx_hash: str | None = None):
+        super().__init__(message)
+        self.tx_hash = tx_hash
+
+
+class FeeCapExceeded(VoteError):
+    """The network asks more per gas than the configured cap: nothing was sent. Try again when
+    fees fall, or raise the cap."""
+
+    def __init__(self, message: str, *, needed_gwei: float, cap_gwei: float):
+        super().__init__(message)
+        self.needed_gwei = needed_gwei
+        self.cap_gwei = cap_gwei
+
+
+class TransactionRefused(VoteError):
+    """The vote transaction was not broadcast: the node refused it (funds, nonce taken, fee
+    below the base fee), or the account already has a transaction pending or in flight. The
+    vote was not recorded; try again later."""
+
+
+class VoteReverted(VoteError):
+    """The vote transaction was mined but reverted: the vote was not recorded (the fee was
+    spent). ``tx_hash`` is that transaction."""
+
+    def __init__(self, message: str, *, tx_hash: str):
+        super().__init__(message)
+        self.tx_hash = tx_hash
+
+
+class CastOutcomeUnknown(OutcomeUnknown):
+    """A vote transaction was (or may have been) sent, but no receipt came in time or the node
+    stopped answering: check ``has_voted`` / ``find_cast`` with ``tx_hashes`` before sending
+    again. ``vote_id`` is the last hash sent."""
+
+    def __init__(self, message: str, *, tx_hashes: tuple[str, ...]):
+        super().__init__(message, vote_id=tx_hashes[-1] if tx_hashes else "")
+        self.tx_hashes = tx_hashes
+
+
+class NodeUnavailable(SequencerUnavailable):
+    """The chain node could not be reached, or kept failing, before a vote transaction was
+    sent: nothing was sent and the vote may be cast again later."""

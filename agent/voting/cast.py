@@ -15,7 +15,10 @@ from typing import Any, Literal
 
 from agent.analysis.models import Assessment
 from agent.errors import (
+    AlreadyVoted,
+    FeeCapExceeded,
     OutcomeUnknown,
+    TransactionRefused,
     SequencerUnavailable,
     SourceUnavailable,
     StewardError,
@@ -166,10 +169,18 @@ class Caster:
             receipt = sink.cast(
                 proposal, decision.choice, intent.reason, on_sent=on_sent, resend=sent or None
             )
-        except VoteAlreadyRecorded:
+        except (VoteAlreadyRecorded, AlreadyVoted):
             self._settle_landed(delegate, decision, self.intents.get(intent.id), None)
             return "already_voted"
-        except (OutcomeUnknown, SequencerUnavailable, SourceUnavailable) as exc:
+        except (
+            OutcomeUnknown,
+            SequencerUnavailable,
+            SourceUnavailable,
+            FeeCapExceeded,
+            TransactionRefused,
+        ) as exc:
+            # Nothing landed for sure (or we cannot know): keep the intent open; the next
+            # tick reconciles with the source before it tries again.
             self._fail(delegate, decision, intent, exc, retryable=True)
             return "unknown" if isinstance(exc, OutcomeUnknown) else "failed"
         except StewardError as exc:

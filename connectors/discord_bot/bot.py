@@ -1,7 +1,7 @@
 """Building the Discord client: intents, the command tree, registration, the scheduler.
 
-`build_bot(app)` is the composition root for Discord; `StewardBot` itself takes
-ready-made `Services` so tests can build it around a temporary store.
+`build_bot(app, voting)` is the composition root for Discord; `StewardBot` itself
+takes ready-made `Services` so tests can build it around a temporary store.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from connectors.discord_bot.commands import Refused, Services, answer_error, bui
 if TYPE_CHECKING:
     from agent.app import App
     from agent.chat.ask import Answer
+    from agent.voting.service import VotingService
+    from connectors.discord_bot.approvals import Approvals
     from connectors.discord_bot.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
@@ -69,8 +71,20 @@ class StewardBot(discord.Client):
             self.tree.add_command(command)
         self.scheduler: Scheduler | None = None
         """Set by `build_bot`; it needs the client, so it cannot come first."""
+        self.approvals: Approvals | None = None
+        """The approval buttons' handler, when the bot is given a voting service."""
+        if services.voting is not None:
+            from connectors.discord_bot.approvals import Approvals
+
+            self.approvals = Approvals(self, services.voting)
 
     async def setup_hook(self) -> None:
+        if self.approvals is not None:
+            from connectors.discord_bot.approvals import DecisionButton
+
+            # Buttons on messages from before this start answer again: the decision id
+            # is in each button's custom_id, matched by this template.
+            self.add_dynamic_items(DecisionButton)
         await register_commands(self.tree, self.settings)
         if self.scheduler is not None:
             self.scheduler.start()
@@ -124,7 +138,7 @@ def answerer(app: App, spaces: Sequence[str] = ()) -> Callable[[str], Answer]:
     return ask
 
 
-def build_services(app: App) -> Services:
+def build_services(app: App, voting: VotingService | None = None) -> Services:
     """The commands' dependencies from the composition root; heavy parts stay lazy."""
     return Services(
         settings=app.settings.discord,
@@ -132,14 +146,18 @@ def build_services(app: App) -> Services:
         policy=app.policy,
         ask=answerer(app),
         limiter=RateLimiter(app.settings.discord.ask_per_user_per_minute),
+        voting=voting,
     )
 
 
-def build_bot(app: App) -> StewardBot:
-    """The bot `steward bot` runs: commands plus the scheduled digests and alerts."""
+def build_bot(app: App, voting: VotingService | None = None) -> StewardBot:
+    """The bot `steward bot` (and `steward run`) runs: commands plus the scheduled digests
+    and alerts; with `voting`, also /pause, /resume and the approval messages."""
     from connectors.discord_bot.scheduler import Scheduler
 
-    services = build_services(app)
+    services = build_services(app, voting)
     bot = StewardBot(services)
     bot.scheduler = Scheduler(bot, app.store, app.settings.discord, policy_id=app.policy().id)
+    if bot.approvals is not None:
+        bot.scheduler.posters.append(bot.approvals.tick)
     return bot

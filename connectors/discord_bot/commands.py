@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from agent.chat import builders
+from agent.chat import approvals, builders
 from agent.chat.models import Message
 from agent.chat.text import safe
 from agent.digest.build import build_digest
@@ -33,6 +33,7 @@ from connectors.discord_bot.convert import to_kwargs
 if TYPE_CHECKING:
     from agent.analysis.policy import Policy
     from agent.chat.ask import Answer
+    from agent.voting.service import VotingService
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ class Services:
     ask: Callable[[str], Answer]
     limiter: RateLimiter
     now: Callable[[], datetime] = field(default=_utc_now)
+    voting: VotingService | None = None
+    """Delegated voting: adds /pause and /resume (and the approval buttons, in `bot`)."""
 
 
 async def send(interaction: Interaction, message: Message) -> None:
@@ -134,7 +137,7 @@ def _space(text: str) -> str:
     return space
 
 
-def _role_ids(user: discord.User | discord.Member) -> list[int]:
+def role_ids(user: discord.User | discord.Member) -> list[int]:
     return [role.id for role in user.roles] if isinstance(user, discord.Member) else []
 
 
@@ -144,8 +147,8 @@ def build_commands(services: Services) -> list[app_commands.Command[Any, ..., No
     settings = services.settings
 
     def admin_only(interaction: Interaction) -> bool:
-        if not is_admin(_role_ids(interaction.user), settings):
-            raise Refused("Only members with a Steward admin role can change subscriptions.")
+        if not is_admin(role_ids(interaction.user), settings):
+            raise Refused("Only members with a Steward admin role can use this command.")
         return True
 
     @app_commands.command(name="proposals", description="Stored proposals, newest first.")
@@ -207,4 +210,35 @@ def build_commands(services: Services) -> list[app_commands.Command[Any, ..., No
         verb = "no longer follows" if removed else "was not following"
         await send(interaction, Message(content=f"This channel {verb} {safe(name, 100)}."))
 
-    return [proposals, proposal, ask, digest, policy, subscribe, unsubscribe]
+    commands: list[app_commands.Command[Any, ..., None]] = [
+        *(proposals, proposal, ask, digest, policy, subscribe, unsubscribe)
+    ]
+    if services.voting is not None:
+        commands += voting_commands(services.voting, admin_only)
+    return commands
+
+
+def voting_commands(
+    voting: VotingService, admin_only: Callable[[Interaction], bool]
+) -> list[app_commands.Command[Any, ..., None]]:
+    """/pause and /resume: the kill switch is a file read before every cast, so a pause
+    holds from the next cast on, in this process and in any other running the loop."""
+
+    @app_commands.command(name="pause", description="Stop casting votes at once (admins).")
+    @app_commands.describe(note="Why, for the audit log")
+    @app_commands.check(admin_only)
+    async def pause(
+        interaction: Interaction, note: app_commands.Range[str, 1, 200] | None = None
+    ) -> None:
+        by = f"discord:{interaction.user.id}"
+        await asyncio.to_thread(voting.pause, by, note or "")
+        await send(interaction, approvals.pause_message(by, note))
+
+    @app_commands.command(name="resume", description="Cast votes again after /pause (admins).")
+    @app_commands.check(admin_only)
+    async def resume(interaction: Interaction) -> None:
+        by = f"discord:{interaction.user.id}"
+        resumed = await asyncio.to_thread(voting.resume, by)
+        await send(interaction, approvals.resume_message(resumed, by))
+
+    return [pause, resume]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import discord
@@ -79,6 +79,18 @@ class ChannelSender:
             raise delivery_error(exc) from exc
 
 
+def merge_reports(first: DeliveryReport | None, second: DeliveryReport) -> DeliveryReport:
+    if first is None:
+        return second
+    waits = [w for w in (first.retry_after, second.retry_after) if w is not None]
+    return DeliveryReport(
+        posted=[*first.posted, *second.posted],
+        failed={**first.failed, **second.failed},
+        skipped=[*first.skipped, *second.skipped],
+        retry_after=max(waits) if waits else None,
+    )
+
+
 def _running_loop() -> asyncio.AbstractEventLoop | None:
     try:
         return asyncio.get_running_loop()
@@ -109,6 +121,9 @@ class Scheduler:
         self.clock = clock
         self.not_before: datetime | None = None
         """Set when Discord asked us to wait longer than a tick."""
+        self.posters: list[Callable[[], Awaitable[DeliveryReport]]] = []
+        """More posting run on the loop after the planned posts, each tick
+        (the approval messages: `approvals.Approvals.tick`)."""
 
     def start(self) -> None:
         self.run.start()
@@ -142,10 +157,17 @@ class Scheduler:
         when = now or self.clock()
         if self.not_before is not None and when < self.not_before:
             return None
+        report: DeliveryReport | None = None
         try:
             report = await asyncio.to_thread(self._plan_and_deliver, when, self._sender())
         except Exception:
             log.exception("scheduled posting failed; trying again next minute")
+        for poster in self.posters:  # one failing never stops the others
+            try:
+                report = merge_reports(report, await poster())
+            except Exception:
+                log.exception("posting from %s failed; trying again next minute", poster)
+        if report is None:
             return None
         if report.failed:
             log.warning("%d post(s) failed: %s", len(report.failed), report.failed)
