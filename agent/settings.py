@@ -333,6 +333,28 @@ class VotingSettings(_Section):
         return value
 
 
+class RunSettings(_Section):
+    """`steward run`: which jobs the long-running service does, and how often (seconds)."""
+
+    ingest_every_s: float = Field(600.0, gt=0)
+    """Read every configured Snapshot space and chain."""
+    index: bool = True
+    """Embed new and edited proposals after each ingest (false: records only)."""
+    analyse_every_s: float = Field(600.0, gt=0)
+    analyse: bool = True
+    """Analyse open proposals (and recently ended ones never analysed) for every policy in use."""
+    analyse_ended_within_days: float = Field(7.0, ge=0)
+    """Closed proposals are analysed only if they ended this recently: the history is left
+    to `steward analyze --pending` (an LLM would bill for every one of them)."""
+    vote_every_s: float = Field(300.0, gt=0)
+    post_every_s: float = Field(60.0, gt=0)
+    """Webhook mode: how often due digests, alerts and reminders are sent (the bot has its
+    own scheduler)."""
+    stale_after_s: float = Field(1800.0, gt=0)
+    """`steward status` calls a running service stale after this long without a heartbeat
+    (make it longer than your slowest job)."""
+
+
 class Settings(BaseSettings):
     """All of Steward's settings. Build with `load_settings`, never at import."""
 
@@ -351,6 +373,7 @@ class Settings(BaseSettings):
     discord: DiscordSettings = DiscordSettings()
     chains: list[ChainSettings] = Field(default_factory=list)
     voting: VotingSettings = VotingSettings()
+    run: RunSettings = RunSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -265,11 +265,13 @@ def show(
 @app.command()
 def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """What is stored per source and space, the cursors, and the last runs."""
-    from agent.cli import render
+    from agent.cli import render, render_run
+    from agent.runner.status import service_health
 
     with _app(ctx) as application:
         store = application.store
         summary, cursors, runs = store.summary(), store.cursors(), store.last_runs()
+        health = service_health(application.settings, store)
         index_count = None
         if application.settings.chroma_path.exists() or application.settings.vector_store.url:
             index_count = application.index.count()
@@ -285,10 +287,12 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
                     ],
                     "runs": [r.model_dump(mode="json") for r in runs],
                     "index_chunks": index_count,
+                    "service": health.model_dump(mode="json"),
                 }
             )
         else:
             render.status(Console(), summary, cursors, runs, index_count)
+            render_run.service_health(Console(), health)
 
 
 def _redact_url(url: str) -> str:
@@ -298,7 +302,15 @@ def _redact_url(url: str) -> str:
 
 
 def _register_more() -> None:
-    from agent.cli import analysis_cmds, audit_cmd, bot_cmd, digest_cmd, vote_cmd, webhook_cmd
+    from agent.cli import (
+        analysis_cmds,
+        audit_cmd,
+        bot_cmd,
+        digest_cmd,
+        run_cmd,
+        vote_cmd,
+        webhook_cmd,
+    )
 
     analysis_cmds.register(app, _app)
     audit_cmd.register(app, _app)
@@ -306,6 +318,7 @@ def _register_more() -> None:
     bot_cmd.register(app, _app)
     webhook_cmd.register(app, _app)
     vote_cmd.register(app, _app)
+    run_cmd.register(app, _app)
 
 
 _register_more()

@@ -18,10 +18,10 @@ from agent.errors import (
     AlreadyVoted,
     FeeCapExceeded,
     OutcomeUnknown,
-    TransactionRefused,
     SequencerUnavailable,
     SourceUnavailable,
     StewardError,
+    TransactionRefused,
     VoteAlreadyRecorded,
 )
 from agent.models import Proposal
