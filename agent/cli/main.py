@@ -57,7 +57,13 @@ def main(
     ] = False,
 ) -> None:
     """Load and validate the configuration before any command runs."""
+    import logging
+
     from agent.settings import load_settings
+
+    # httpx logs every request URL at INFO, and webhook or RPC URLs carry secrets.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
     try:
         ctx.obj = load_settings(config)
@@ -119,7 +125,6 @@ def ingest(
         list[str] | None,
         typer.Option(
             "--chain",
-            "-c",
             help="Read this configured chain's Governor contracts (repeatable; 'all' for every "
             "chain in chains:).",
         ),

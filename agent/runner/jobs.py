@@ -1,0 +1,253 @@
+"""The jobs of `steward run`: each a small function over the App that returns what it did.
+
+They are the CLI commands' steps without the printing (`ingest`, `analyze`,
+`vote`, `webhook`), so a job and its command never disagree. Each catches the
+failures it can survive part-way (one source down, one proposal the analyst
+chokes on) and reports them as `errors`; anything else reaches the Runner.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+
+from agent.errors import StewardError
+from agent.indexer import IndexCounts
+from agent.ingest import IngestCounts
+from agent.runner.loop import Job, JobResult
+
+if TYPE_CHECKING:
+    from agent.analysis.policy import Policy
+    from agent.analysis.service import Analyst
+    from agent.app import App
+    from agent.chat.deliver import Sender
+    from agent.models import Proposal
+    from agent.ports import ProposalSource
+    from agent.settings import Settings
+    from agent.store import RecordStore
+    from agent.voting.service import VotingService
+
+MAX_ERRORS = 5
+"""A job lists this many errors and counts the rest: a bad day must not flood the log."""
+
+
+class IngestResult(JobResult):
+    sources: int = 0
+    ingest: IngestCounts = Field(default_factory=IngestCounts)
+    index: IndexCounts | None = None
+
+    def counts(self) -> dict[str, int]:
+        index = self.index.model_dump() if self.index else {}
+        return {"sources": self.sources, **self.ingest.model_dump(), **index}
+
+
+class AnalyseResult(JobResult):
+    policies: int = 0
+    new: int = 0
+    refreshed: int = 0
+    cached: int = 0
+    failed: int = 0
+
+
+class VoteResult(JobResult):
+    decided: int = 0
+    reconciled: int = 0
+    outcomes: dict[str, int] = Field(default_factory=dict)
+    """How many proposals each cast-step outcome (cast, waiting, blocked, …) covered."""
+
+    def counts(self) -> dict[str, int]:
+        return {"decided": self.decided, "reconciled": self.reconciled, **self.outcomes}
+
+
+class PostResult(JobResult):
+    posted: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+# ---- ingest ------------------------------------------------------------------
+def ingest_sources(app: App) -> list[ProposalSource]:
+    """Every configured Snapshot space (one source) and chain; built once per run."""
+    sources: list[ProposalSource] = []
+    if app.settings.snapshot.spaces:
+        sources.append(app.snapshot_source())
+    if app.settings.chains:
+        sources += app.chain_sources(["all"])
+    return sources
+
+
+def ingest_and_index(app: App, sources: list[ProposalSource], *, index: bool) -> IngestResult:
+    """Each source in turn (one failing does not stop the others), then the vector index."""
+    from agent.indexer import sync_index
+    from agent.ingest import IngestFailed, ingest
+
+    result = IngestResult(sources=len(sources))
+    for source in sources:
+        try:
+            result.ingest = result.ingest.plus(ingest(source, app.store))
+        except IngestFailed as exc:
+            result.ingest = result.ingest.plus(exc.counts)
+            result.errors.append(str(exc))
+    if index and app.store.index_tasks():  # nothing to do: don't even open Chroma
+        try:
+            result.index = sync_index(
+                app.store, app.index, app.embedder_factory, app.settings.chunking
+            )
+        except StewardError as exc:
+            result.errors.append(f"index: {exc}")
+    return result
+
+
+# ---- analyse -----------------------------------------------------------------
+def policies_in_use(settings: Settings) -> dict[str, frozenset[str] | None]:
+    """Policy path → the spaces it is needed for (None: all the policy applies to).
+
+    `analysis.policy` serves the digest and alerts everywhere; a delegate's policy
+    only matters in that delegate's spaces and governors.
+    """
+    uses: dict[str, frozenset[str] | None] = {settings.analysis.policy: None}
+    for d in settings.voting.delegates:
+        if d.mode == "off":
+            continue
+        scope = frozenset([*d.spaces, *d.governors])
+        if d.policy not in uses:
+            uses[d.policy] = scope
+        elif (known := uses[d.policy]) is not None:
+            uses[d.policy] = known | scope
+    return uses
+
+
+def needs_analysis(
+    p: Proposal,
+    policy: Policy,
+    store: RecordStore,
+    scope: frozenset[str] | None,
+    ended_after: datetime,
+) -> bool:
+    """Open proposals (the cache makes a current one cheap), and recently ended ones whose
+    assessment is missing or made for other content or another policy version."""
+    if p.flagged or not policy.applies(p.source, p.space):
+        return False
+    if scope is not None and p.space not in scope:
+        return False
+    if p.is_open:
+        return True
+    if p.end is None or p.end < ended_after:
+        return False
+    previous = store.latest_assessment(p.uid, policy.id)
+    if previous is None:
+        return True
+    made_for = previous.provenance
+    return made_for.content_hash != p.content_hash or made_for.policy_hash != policy.hash
+
+
+def analyse_due(app: App, analyst: Callable[[], Analyst], *, now: datetime) -> AnalyseResult:
+    """Assess what `needs_analysis` for every policy in use; the analyst is built on first need."""
+    from agent.analysis.service import analyse
+
+    ended_after = now - timedelta(days=app.settings.run.analyse_ended_within_days)
+    proposals = app.store.proposals()
+    result = AnalyseResult()
+    for path, scope in policies_in_use(app.settings).items():
+        try:
+            policy = app.policy(path)
+        except StewardError as exc:
+            _error(result, f"policy {path}: {exc}")
+            continue
+        result.policies += 1
+        for p in proposals:
+            if not needs_analysis(p, policy, app.store, scope, ended_after):
+                continue
+            try:
+                who = analyst()
+                cap = app.confidence_cap(who)
+                outcome = analyse(p, policy, who, app.store, confidence_cap=cap)
+            except StewardError as exc:
+                result.failed += 1
+                _error(result, f"{p.uid} ({policy.id}): {exc}")
+                continue
+            if outcome.status == "cached":
+                result.cached += 1
+            elif outcome.status == "new":
+                result.new += 1
+            else:
+                result.refreshed += 1
+    return result
+
+
+# ---- vote and post -----------------------------------------------------------
+def vote(service: VotingService) -> VoteResult:
+    """One voting tick: reconcile, decide, cast. It finishes even if a stop is requested."""
+    report = service.tick()
+    result = VoteResult(
+        decided=len(report.decided),
+        reconciled=report.reconciled,
+        outcomes=dict(Counter(report.outcomes.values())),
+    )
+    for error in report.errors:
+        _error(result, error)
+    return result
+
+
+def post_webhook(app: App, sender: Sender, *, now: datetime) -> PostResult:
+    """What `steward webhook` does once: resend what is owed, then post what is due."""
+    from agent.chat.deliver import deliver, retry_unsent
+    from agent.chat.schedule import plan_posts
+
+    retried = retry_unsent(app.store, sender)
+    planned = plan_posts(
+        app.store, app.settings.discord, now=now, policy_id=app.policy().id, targets="webhook"
+    )
+    report = deliver(planned, app.store, sender)
+    failed = {**retried.failed, **report.failed}
+    result = PostResult(
+        posted=len(retried.posted) + len(report.posted),
+        failed=len(failed),
+        skipped=len(report.skipped),
+        retry_after_s=max(retried.retry_after or 0.0, report.retry_after or 0.0) or None,
+    )
+    for key, error in failed.items():
+        _error(result, f"{key}: {error}")
+    return result
+
+
+def _error(result: JobResult, message: str) -> None:
+    if len(result.errors) < MAX_ERRORS:
+        result.errors.append(message)
+    elif len(result.errors) == MAX_ERRORS:
+        result.errors.append("… and more")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# ---- the schedule ----------------------------------------------------------------
+def plan_jobs(
+    app: App,
+    *,
+    sources: list[ProposalSource],
+    voting: VotingService,
+    sender: Sender | None,
+    now: Callable[[], datetime] = _utcnow,
+) -> list[Job]:
+    """The jobs in the order they run each pass: fresh data first, posts last."""
+    run = app.settings.run
+    analyst = functools.cache(app.analyst)  # one analyst (and model) for the whole run
+    jobs = []
+    if sources:
+        ingest = functools.partial(ingest_and_index, app, sources, index=run.index)
+        jobs.append(Job("ingest", run.ingest_every_s, ingest))
+    if run.analyse:
+        jobs.append(
+            Job("analyse", run.analyse_every_s, lambda: analyse_due(app, analyst, now=now()))
+        )
+    jobs.append(Job("vote", run.vote_every_s, functools.partial(vote, voting)))
+    if sender is not None:
+        jobs.append(Job("post", run.post_every_s, lambda: post_webhook(app, sender, now=now())))
+    return jobs
