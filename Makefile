@@ -38,7 +38,7 @@ lint: $(STAMP) $(NODE_STAMP)
 test: $(STAMP) $(NODE_STAMP) lint
 	$(PY) -m pytest
 
-demo: $(STAMP)
+demo: $(STAMP) $(NODE_STAMP)
 	@rm -rf $(DEMO_HOME)
 	@echo "== Ingest the ENS DAO's 129 proposals from the shipped archive (no network, no keys)"
 	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) ingest --from-file config/demo/ens-proposals.jsonl
@@ -76,6 +76,9 @@ demo: $(STAMP)
 	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) bot --dry-run | head -n 40
 	@echo "== What /ask would answer"
 	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) ask "who controls the treasury multisig"
+	@echo "== On-chain governance: a local chain (anvil on 127.0.0.1) with an OpenZeppelin Governor,"
+	@echo "   five proposals modelled on ENS executable proposals, with real treasury actions and votes"
+	@bash tests/chain/demo.sh $(DEMO_HOME) $(STEWARD) $(PY)
 
 bench: $(STAMP)
 	$(PY) bench/ingest_bench.py --out bench/results/latest.json

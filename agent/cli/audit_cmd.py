@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from agent.errors import NotFound
 
@@ -136,20 +135,37 @@ def _log_table(console: Console, entries: list[AuditEntry]) -> None:
     if not entries:
         console.print("The audit log is empty.")
         return
-    table = Table(title="Audit log")
-    for column in ("seq", "time (UTC)", "kind", "delegate", "proposal", "data"):
-        table.add_column(column, overflow="fold")
+    console.print("[bold]Audit log[/] [dim](steward audit log --json for every field)[/]")
     for e in entries:
-        data = json.dumps(e.data, ensure_ascii=False, sort_keys=True)
-        table.add_row(
-            str(e.seq),
-            e.at.strftime("%Y-%m-%d %H:%M:%S"),
-            escape(e.kind),
-            escape(e.delegate or "—"),
-            escape(e.proposal_uid or "—"),
-            escape(data if len(data) <= 80 else data[:79] + "…"),
+        console.print(
+            f"{e.seq:>4} {e.at:%m-%d %H:%M:%S} [bold]{escape(e.kind)}[/] "
+            f"{escape(e.delegate or '-')} {escape(_short_uid(e.proposal_uid))} "
+            f"[dim]{escape(_gist(e.data))}[/]",
+            highlight=False,
+            soft_wrap=True,
         )
-    console.print(table)
+
+
+def _short_uid(uid: str | None) -> str:
+    """`chain:1:0xabc…:1234…` → its source and last digits; the full uid is in --json."""
+    if not uid:
+        return "—"
+    return uid if len(uid) <= 24 else f"{uid.split(':', 1)[0]}:…{uid[-10:]}"
+
+
+def _gist(data: dict[str, Any]) -> str:
+    """The few fields a person scans for; everything else is in --json."""
+    keys = ("status", "mode", "blockers", "choice", "confidence", "ref", "by", "why", "error")
+    parts = []
+    for key in keys:
+        value = data.get(key)
+        if value in (None, [], ""):
+            continue
+        if isinstance(value, list):
+            value = ",".join(str(v) for v in value)
+        text = str(value)
+        parts.append(f"{key}={text if len(text) <= 24 else text[:23] + '…'}")
+    return " ".join(parts) or "—"
 
 
 def _report(console: Console, report: AuditReport) -> None:

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from agent.errors import NotFound
+from agent.voting.service import outcome_key
 
 if TYPE_CHECKING:
     from agent.store.decisions import Decision
@@ -101,21 +101,20 @@ def _render(
         console.print("[yellow]voting.enabled is false: nothing is cast[/]")
     if service.paused():
         console.print(f"[yellow]{escape(service.paused() or '')}[/]")
-    table = Table(title="Delegated votes")
-    for col in ("delegate", "proposal", "decision", "vote", "conf.", "outcome / why not"):
-        table.add_column(col)
+    console.print("[bold]Delegated votes[/]")
     for d in _rows(service, only):
-        blockers = ", ".join(b["code"] for b in d.data.get("blockers", []))
-        outcome = report.outcomes.get(d.proposal_uid, "")
-        table.add_row(
-            d.delegate,
-            escape(d.proposal_uid),
-            d.status,
-            escape(f"{d.data.get('recommendation', '')} → {d.choice_label or '-'}"),
-            f"{d.confidence:.2f}",
-            escape(outcome or blockers),
+        blockers = " ".join(b["code"] for b in d.data.get("blockers", []))
+        outcome = report.outcomes.get(outcome_key(d.delegate, d.proposal_uid), "")
+        stored = service.store.get(d.proposal_uid)
+        title = stored.proposal.title if stored else d.proposal_uid
+        title = title if len(title) <= 60 else title[:59] + "…"
+        why = f" → {outcome}" if outcome else (f" [yellow]({blockers})[/]" if blockers else "")
+        console.print(
+            f"  {escape(d.delegate)}: [bold]{d.status}[/] {escape(d.choice_label or '-')} "
+            f"({d.confidence:.2f}) on {escape(title)}{why}",
+            highlight=False,
+            soft_wrap=True,
         )
-    console.print(table)
     if report.reconciled:
         console.print(f"reconciled {report.reconciled} earlier vote(s) with the source")
     for error in report.errors:

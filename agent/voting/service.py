@@ -38,10 +38,14 @@ Analyse = Callable[[Proposal, Policy], Assessment]
 SinkFor = Callable[[DelegateSettings, Proposal], VoteSink | None]
 
 
+def outcome_key(delegate: str, uid: str) -> str:
+    return f"{delegate}:{uid}"
+
+
 class TickReport(BaseModel):
     decided: list[str] = Field(default_factory=list)
     outcomes: dict[str, str] = Field(default_factory=dict)
-    """proposal uid → what the cast step did (cast, confirmed, waiting, blocked, …)."""
+    """`delegate:proposal uid` → what the cast step did (cast, confirmed, waiting, …)."""
     reconciled: int = 0
     errors: list[str] = Field(default_factory=list)
 
@@ -145,7 +149,7 @@ class VotingService:
                 try:
                     self.step(delegate, proposal, report)
                 except LockHeld:
-                    report.outcomes[proposal.uid] = "waiting"  # another process is on it
+                    report.outcomes[outcome_key(delegate.id, proposal.uid)] = "waiting"
                 except StewardError as exc:
                     report.errors.append(f"{delegate.id} {proposal.uid}: {exc}")
         return report
@@ -168,7 +172,8 @@ class VotingService:
         if current.status in ("approved", "scheduled") and now.timestamp() >= (
             current.cast_after_ts or 0
         ):
-            report.outcomes[proposal.uid] = self._cast(delegate, current, now)
+            outcome = self._cast(delegate, current, now)
+            report.outcomes[outcome_key(delegate.id, proposal.uid)] = outcome
         elif (
             current.status in LIVE
             and now > window.cast_until

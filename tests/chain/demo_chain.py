@@ -35,7 +35,9 @@ CHAIN_NAME = "local-anvil"
 GOVERNOR_NAME = "steward-dao"
 STORY_DELAY = 2 * 24 * 3600
 """Timelock delay of the story (ENS's is two days)."""
-STORY_HEADSTART = STORY_DELAY + (STORY_PERIOD + 30) * 12 + 600
+OPEN_VOTES_LEAD_S = 900
+"""The open votes start this far behind the wall clock (their blocks must not be future)."""
+STORY_HEADSTART = STORY_DELAY + (STORY_PERIOD + 30) * 12 + 600 + OPEN_VOTES_LEAD_S
 """The chain starts this many seconds in the past, so that the decided proposals' votes (12 s
 a block) and timelock delay end before now, and the open ones are created at about now."""
 
@@ -109,7 +111,9 @@ def populate(node: AnvilNode, opts: argparse.Namespace) -> dict[str, Any]:
     record: dict[str, Any] = {"addresses": dep.addresses(), "start_block": dep.start_block}
     if opts.proposals is None:
         past = settle_past(dep)
-        advance_to(w3, int(time.time()))  # level with the wall clock before the open votes
+        # Just behind the wall clock before the open votes: the blocks they mine (12 s apart)
+        # must not end up in the future, or a vote would not have started yet by real time.
+        advance_to(w3, int(time.time()) - OPEN_VOTES_LEAD_S)
         record["proposals"] = [asdict(p) for p in [*past, *open_votes(dep)]]
     else:
         voters = accounts[1 : 1 + opts.voters]

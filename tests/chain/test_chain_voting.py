@@ -187,7 +187,7 @@ def test_auto_mode_casts_one_vote_on_chain_with_a_verifiable_reason(chain: Chain
     )
     svc = chain.service()
     report = svc.tick()
-    assert report.outcomes[uid] == "confirmed", report
+    assert report.outcomes[f"carol:{uid}"] == "confirmed", report
     events = chain.vote_events()
     assert len(events) == 1
     args = events[0]["args"]
@@ -211,7 +211,7 @@ def test_approval_mode_casts_only_after_approval(chain: ChainWorld) -> None:
     assert chain.vote_events() == []
     decision = svc.decisions.current("carol", uid)
     assert decision is not None and svc.approve(decision.id, by="discord:1")
-    assert svc.tick().outcomes[uid] == "confirmed"
+    assert svc.tick().outcomes[f"carol:{uid}"] == "confirmed"
     assert len(chain.vote_events()) == 1
 
 

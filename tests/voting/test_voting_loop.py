@@ -193,9 +193,9 @@ def test_auto_mode_casts_once_after_the_veto_window(world: World) -> None:
     first = svc.tick()
     assert first.decided == [world.uid] and world.seq.accepted == []
     world.clock.now += 30 * 60
-    assert svc.tick().outcomes.get(world.uid) is None  # still inside the veto window
+    assert svc.tick().outcomes.get(f"alice:{world.uid}") is None  # inside the veto window
     world.clock.now += 31 * 60
-    assert svc.tick().outcomes[world.uid] == "confirmed"
+    assert svc.tick().outcomes[f"alice:{world.uid}"] == "confirmed"
     assert len(world.seq.accepted) == 1
     vote = world.seq.accepted[0]
     assert vote["choice"] == 1 and "steward-provenance:sha256:" in vote["reason"]
@@ -233,7 +233,7 @@ def test_approval_mode_waits_for_the_delegate(world: World) -> None:
     svc.tick()
     assert world.seq.accepted == []
     assert svc.approve(decision.id, by="discord:42")
-    assert svc.tick().outcomes[world.uid] == "confirmed"
+    assert svc.tick().outcomes[f"alice:{world.uid}"] == "confirmed"
     assert len(world.seq.accepted) == 1
 
 
@@ -254,13 +254,13 @@ def test_kill_switches_are_honoured_at_once(world: World) -> None:
     off = world.service(enabled=False)
     off.tick()
     world.clock.now += 2 * HOUR
-    assert off.tick().outcomes[world.uid] == "waiting"
+    assert off.tick().outcomes[f"alice:{world.uid}"] == "waiting"
     svc = world.service()
     svc.pause(by="discord:7", note="incident")
-    assert svc.tick().outcomes[world.uid] == "waiting"
+    assert svc.tick().outcomes[f"alice:{world.uid}"] == "waiting"
     assert world.seq.accepted == []
     assert svc.resume(by="discord:7")
-    assert svc.tick().outcomes[world.uid] == "confirmed"
+    assert svc.tick().outcomes[f"alice:{world.uid}"] == "confirmed"
     assert [k for k in _statuses(world) if k in ("paused", "resumed")] == ["paused", "resumed"]
 
 
@@ -295,12 +295,12 @@ def test_an_edit_before_casting_means_a_new_analysis_and_a_new_veto_window(
     svc.tick()
     world.hub.edit_proposal(world.pid, body=BODY + "\n\nAmended: 150,000 USDC.")
     world.clock.now += 61 * 60
-    assert svc.tick().outcomes[world.uid] == "superseded"
+    assert svc.tick().outcomes[f"alice:{world.uid}"] == "superseded"
     assert world.seq.accepted == []
     decisions = svc.decisions.with_status("scheduled")
     assert len(decisions) == 1 and decisions[0].content_hash != ""
     world.clock.now += 61 * 60
-    assert svc.tick().outcomes[world.uid] == "confirmed"
+    assert svc.tick().outcomes[f"alice:{world.uid}"] == "confirmed"
     assert len(world.seq.accepted) == 1
 
 
@@ -363,7 +363,7 @@ def test_an_unknown_outcome_is_reconciled_from_the_hub(world: World) -> None:
     svc.tick()
     world.clock.now += 61 * 60
     world.seq.fail_next("drop_after_accept")
-    assert svc.tick().outcomes[world.uid] == "unknown"
+    assert svc.tick().outcomes[f"alice:{world.uid}"] == "unknown"
     report = svc.tick()
     assert report.reconciled == 1
     assert len(world.seq.accepted) == 1
@@ -400,7 +400,7 @@ def test_the_daily_limit_holds(world: World) -> None:
     svc = world.service(daily_limit=0)
     svc.tick()
     world.clock.now += 2 * HOUR
-    assert svc.tick().outcomes[world.uid] == "waiting"
+    assert svc.tick().outcomes[f"alice:{world.uid}"] == "waiting"
     assert world.seq.accepted == []
 
 
