@@ -131,6 +131,13 @@ class ApprovalView(discord.ui.View):
         return cls(decision.id, approve=decision.status == "awaiting_approval")
 
 
+def _still_vetoable(decision: Decision) -> ApprovalView | None:
+    """An approved vote can still be vetoed until it is cast: keep that one button."""
+    if decision.status in ("approved", "scheduled"):
+        return ApprovalView(decision.id, approve=False)
+    return None
+
+
 def edit_kwargs(message: Message) -> dict[str, Any]:
     """Arguments for editing a message in place; mentions off, as for every send."""
     return {
@@ -248,7 +255,7 @@ class Approvals:
         assert ref is not None  # `to_update` only yields parsed refs
         try:
             partial = self.client.get_partial_messageable(ref[0]).get_partial_message(ref[1])
-            await partial.edit(**edit_kwargs(card.message), view=None)
+            await partial.edit(**edit_kwargs(card.message), view=_still_vetoable(card.decision))
         except discord.DiscordException as exc:
             await self._failed(key, exc, report)  # cosmetic: not retried
             return
@@ -297,7 +304,9 @@ class Approvals:
             await send(interaction, already_message((current or decision).status))
             return
         card = await asyncio.to_thread(self._moved, decision_id, interaction.channel_id or 0)
-        await interaction.response.edit_message(**edit_kwargs(card.message), view=None)
+        await interaction.response.edit_message(
+            **edit_kwargs(card.message), view=_still_vetoable(card.decision)
+        )
         key = shown_key(decision_id, card.decision.status)
         await asyncio.to_thread(self._shown, key, card.channel_id, decision_id)
 

@@ -329,7 +329,7 @@ async def test_a_failed_post_is_sent_again_and_never_lost(
 
 # ---- clicks ----------------------------------------------------------------------------------
 @pytest.mark.asyncio
-async def test_an_approver_approves_once_and_the_buttons_go(
+async def test_an_approver_approves_once_and_only_veto_stays_until_the_cast(
     start: Any, service: VotingService, channels: FakeChannels, waiting: Decision
 ) -> None:
     bot = await start()
@@ -338,7 +338,8 @@ async def test_an_approver_approves_once_and_the_buttons_go(
     fake = await click(bot, f"steward:approve:{waiting.id}", message)
     [(kind, body)] = fake.requests
     assert kind == "response" and body["type"] == 7  # the message itself is updated
-    assert body["data"]["components"] == []
+    [row] = body["data"]["components"]  # approved, not cast yet: it can still be vetoed
+    assert [b["custom_id"] for b in row["components"]] == [f"steward:veto:{waiting.id}"]
     assert body["data"]["content"].startswith(f"✅ **Approved** by <@{USER}>")
     decision = service.decisions.get(waiting.id)
     assert decision is not None and decision.status == "approved"
