@@ -242,6 +242,16 @@ class VotingService:
             try:
                 with self.locks.hold(delegate.id, intent.proposal_uid, timeout=5.0):
                     landed = sink.landed(stored.proposal, intent.external_ref)
+                    if landed is None and not stored.proposal.is_open:
+                        why = f"the vote did not land before the proposal ended ({intent.status})"
+                        if self.intents.mark_failed(intent.id, why, retryable=False):
+                            self.audit.append(
+                                "failed",
+                                delegate=delegate.id,
+                                proposal_uid=intent.proposal_uid,
+                                data={"intent": intent.id, "error": why},
+                            )
+                        continue
                     if landed is None:
                         continue  # not there: the cast step resends (same envelope / nonce)
                     ours = intent.external_ref is not None and landed.ref == intent.external_ref

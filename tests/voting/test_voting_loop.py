@@ -423,3 +423,20 @@ def test_the_key_never_reaches_the_store_the_audit_or_a_log(
         if path.is_file():
             assert bare.encode() not in path.read_bytes().lower(), path
     assert bare not in caplog.text.lower()
+
+
+def test_an_intent_left_open_when_voting_ends_is_closed_as_failed(world: World) -> None:
+    world.add_proposal(ends_in_h=2)
+    world.service().tick()
+    world.clock.now += 61 * 60
+    with pytest.raises(Crash):
+        world.service(CrashingSink(world, "before_send")).tick()
+    world.clock.now += 2 * HOUR  # the proposal ends while Steward is down
+    world.ingest()
+    restarted = world.service()
+    restarted.tick()
+    intent = restarted.intents.for_proposal("alice", world.uid)
+    assert intent is not None and intent.status == "failed"
+    assert "did not land" in (intent.error or "")
+    assert world.seq.accepted == []
+    assert restarted.intents.pending() == []
