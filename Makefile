@@ -83,6 +83,7 @@ demo: $(STAMP) $(NODE_STAMP)
 bench: $(STAMP)
 	$(PY) bench/ingest_bench.py --out bench/results/latest.json
 	$(PY) bench/analysis_bench.py --out bench/results/analysis.json
+	$(PY) bench/chain_bench.py --out bench/results/chain_ingest.json
 
 clean:
 	rm -rf $(DEMO_HOME) .pytest_cache .ruff_cache
