@@ -137,6 +137,7 @@ class _GovernorSync:
         self.reader = GovernorReader(source.rpc, gov.address, gov.kind)
         self.scope = f"governor:{source.chain.chain_id}:{self.reader.address.lower()}"
         self.touched: set[int] = set()
+        self.created: set[int] = set()
         self.rewound_from: int | None = None
 
     def run(self) -> Iterator[SyncItem]:
@@ -194,6 +195,7 @@ class _GovernorSync:
         )
         created = [e for e in events if isinstance(e, CreatedEvent)]
         if created:
+            self.created.update(e.proposal_id for e in created)
             yield ProposalPage(proposals=[self._proposal(e) for e in created])
         by_proposal: dict[int, list[Vote]] = {}
         for event in events:
@@ -211,6 +213,12 @@ class _GovernorSync:
         complete: list[str] = []
         for ref in todo:
             pid = int(ref.id.rsplit(":", 1)[1])
+            if pid in self.created:
+                # Read at this run's final block when created: only its vote count is new.
+                refreshed.append(self._recounted(ref))
+                if ref.state not in ("pending", "active"):
+                    complete.append(ref.uid)
+                continue
             status = self.reader.state(pid, self.safe)
             if status is None:
                 if self.rewound_from is not None and (ref.block or 0) >= self.rewound_from:
@@ -296,17 +304,29 @@ class _GovernorSync:
         )
         return self._with_tally(updated, pid, status)
 
+    def _recounted(self, ref: ProposalRef) -> Proposal:
+        stored = self.state.get(ref.uid)
+        if stored is None:
+            raise SourceError(f"{ref.uid} vanished from the store during sync")
+        return stored.proposal.model_copy(update={"votes_count": self.state.vote_count(ref.uid)})
+
     def _with_tally(self, p: Proposal, pid: int, status: str) -> Proposal:
-        tally = self.reader.tally(pid, self.safe)
+        """State, tally and quorum, reading only what can still have changed: a tally is
+        fixed once voting ended and was read after that; quorum once read."""
         decimals = self._decimals()
-        scores = [
-            _human(tally.for_, decimals),
-            _human(tally.against, decimals),
-            _human(tally.abstain, decimals),
-        ]
+        settled = p.state not in ("pending", "active") and bool(p.scores)
+        if settled and pid not in self.touched and self.rewound_from is None:
+            scores = list(p.scores)
+        else:
+            tally = self.reader.tally(pid, self.safe)
+            scores = [
+                _human(tally.for_, decimals),
+                _human(tally.against, decimals),
+                _human(tally.abstain, decimals),
+            ]
         quorum = (
             self.reader.quorum(int(p.extra["vote_start"]), self.safe)
-            if status != "pending"
+            if status != "pending" and (p.quorum is None or self.rewound_from is not None)
             else None
         )
         return p.model_copy(
