@@ -80,7 +80,7 @@ demo: $(STAMP) $(NODE_STAMP)
 	@echo "   five proposals modelled on ENS executable proposals, with real treasury actions and votes"
 	@bash tests/chain/demo.sh $(DEMO_HOME) $(STEWARD) $(PY)
 
-bench: $(STAMP)
+bench: $(STAMP) $(NODE_STAMP)
 	$(PY) bench/ingest_bench.py --out bench/results/latest.json
 	$(PY) bench/analysis_bench.py --out bench/results/analysis.json
 	$(PY) bench/chain_bench.py --out bench/results/chain_ingest.json

@@ -7,6 +7,7 @@ under the cap, and the size learned is kept in the cursor for the next run.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,12 +27,14 @@ class RangeWindow:
         self.size = min(self.maximum, max(self.minimum, initial or self.maximum))
         self.shrinks = 0
 
-    def shrink(self) -> bool:
-        """Halve, and never grow past that again this run (no refused request twice);
+    def shrink(self, refused: int, hint: int | None = None) -> bool:
+        """After a refused range of `refused` blocks: the provider's own suggestion if it
+        gave one, else half of what was refused; never grow past that again this run.
         False when already at the minimum (the range cannot be read)."""
-        if self.size <= self.minimum:
+        if refused <= self.minimum:
             return False
-        self.size = max(self.minimum, self.size // 2)
+        target = hint if hint is not None and 0 < hint < refused else refused // 2
+        self.size = max(self.minimum, target)
         self.maximum = self.size
         self.shrinks += 1
         return True
@@ -39,6 +42,27 @@ class RangeWindow:
     def grow(self, logs: int) -> None:
         if logs < _GROW_BELOW:
             self.size = min(self.maximum, self.size * 2)
+
+
+_SUGGESTED_RANGE = re.compile(r"\[(0x[0-9a-fA-F]+),\s*(0x[0-9a-fA-F]+)\]")
+_BLOCK_LIMIT = re.compile(
+    r"(?:up to an?|limited to an?|maximum block range:?)\s*([\d,]+)\s*(K?)", re.IGNORECASE
+)
+
+
+def range_hint(message: str, frm: int) -> int | None:
+    """The range size a provider's refusal suggests (Alchemy and Infura name a working
+    range, others their limit), so the window fits at once instead of by halving."""
+    found = _SUGGESTED_RANGE.search(message)
+    if found:
+        first, last = int(found.group(1), 16), int(found.group(2), 16)
+        if first == frm and last >= first:
+            return last - first + 1
+    found = _BLOCK_LIMIT.search(message)
+    if found:
+        number = int(found.group(1).replace(",", ""))
+        return number * 1000 if found.group(2) else number
+    return None
 
 
 def scan_logs(
@@ -56,7 +80,7 @@ def scan_logs(
         try:
             logs = rpc.get_logs(address, topics, frm, to)
         except RangeTooLarge as exc:
-            if not window.shrink():
+            if not window.shrink(to - frm + 1, range_hint(str(exc), frm)):
                 raise SourceError(
                     f"{exc} — even a {window.size}-block range is refused; "
                     "lower chains[].min_block_range or use another provider"

@@ -141,6 +141,37 @@ def test_the_window_shrinks_to_what_the_provider_allows_and_covers_every_block()
     assert window.shrinks >= 3
 
 
+@pytest.mark.parametrize(
+    ("message", "size"),
+    [
+        (
+            "Log response size exceeded. You can make eth_getLogs requests with up to a 2K block"
+            " range and no limit on the response size. Based on your parameters, this block "
+            "range should work: [0x1, 0x7d0]",
+            2000,
+        ),
+        ("query returned more than 10000 results. Try with this block range [0x1, 0x12b].", 299),
+        ("eth_getLogs is limited to a 1,000 range", 1000),
+        ("exceed maximum block range: 500", 500),
+        ("block range is too wide", 2500),  # no hint: half of what was refused
+    ],
+)
+def test_a_refusal_that_names_a_range_is_followed_at_once(message: str, size: int) -> None:
+    window = RangeWindow(maximum=5000)
+
+    class Hinting:
+        calls = 0
+
+        def get_logs(self, _a: str, _t: list[str], frm: int, to: int) -> list[int]:
+            Hinting.calls += 1
+            if Hinting.calls == 1:
+                raise RangeTooLarge(message)
+            return []
+
+    list(scan_logs(Hinting(), "0x", [], 1, 20_000, window))  # type: ignore[arg-type]
+    assert window.shrinks == 1 and window.maximum == size
+
+
 def test_the_window_stays_small_when_answers_are_big() -> None:
     window = RangeWindow(maximum=4096, initial=64)
     window.grow(5000)
