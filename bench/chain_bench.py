@@ -333,8 +333,15 @@ def instrument(rpc: ChainRpc) -> Requests:
     provider = rpc.w3.provider
     send = provider.make_request
 
-    def make_request(method: Any, params: Any) -> Any:
+    http_send = provider._make_request  # type: ignore[attr-defined]
+
+    def counted_http(method: Any, request_data: Any) -> Any:
+        # Counted where the HTTP request is made: web3's request cache (eth_chainId) answers
+        # some calls without one, and those cost nothing.
         seen.methods[str(method)] += 1
+        return http_send(method, request_data)
+
+    def make_request(method: Any, params: Any) -> Any:
         response = send(method, params)
         if isinstance(response, dict):
             if "error" in response:
@@ -359,6 +366,7 @@ def instrument(rpc: ChainRpc) -> Requests:
             seen.call_seconds[name] += time.perf_counter() - t0
 
     provider.make_request = make_request  # type: ignore[method-assign]
+    provider._make_request = counted_http  # type: ignore[attr-defined]
     rpc.call = timed_call  # type: ignore[method-assign]
     return seen
 
