@@ -440,3 +440,40 @@ def test_an_intent_left_open_when_voting_ends_is_closed_as_failed(world: World) 
     assert "did not land" in (intent.error or "")
     assert world.seq.accepted == []
     assert restarted.intents.pending() == []
+
+
+def test_two_processes_started_at_once_cast_one_vote(world: World) -> None:
+    """Real processes, each with its own store connection and HTTP clients: the per-vote
+    lock and the unique intent let exactly one of them send."""
+    import multiprocessing
+
+    from tests.voting.processes import vote_once
+
+    world.add_proposal()
+    world.service().tick()  # the decision: scheduled, cast after the veto window
+    world.clock.now += 61 * 60
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    results = ctx.Queue()
+    delegate = world.delegate().model_dump(mode="json")
+    args = (
+        str(world.tmp),
+        world.hub.url,
+        world.seq.url,
+        KEY,
+        delegate,
+        world.clock.now,
+        barrier,
+        results,
+    )
+    procs = [ctx.Process(target=vote_once, args=args) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    reports = [results.get(timeout=5) for _ in procs]
+    assert all(not r["errors"] for r in reports), reports
+    assert len(world.seq.accepted) == 1
+    outcomes = sorted(r["outcomes"].get(f"alice:{world.uid}", "") for r in reports)
+    assert "confirmed" in outcomes, outcomes
