@@ -65,7 +65,8 @@ def proposal(
         ]
         lines.append("choices " + " · ".join(tallies))
     lines.append(
-        f"votes stored {votes} (hub count {p.votes_count}) · indexed chunks {stored.indexed_chunks}"
+        f"votes stored {votes} (source says {p.votes_count}) · "
+        f"indexed chunks {stored.indexed_chunks}"
     )
     for label, url in (("link", p.link), ("discussion", p.discussion)):
         if url:
