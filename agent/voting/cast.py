@@ -79,6 +79,7 @@ class Caster:
         fresh_decision = self.decisions.get(decision.id)
         if fresh_decision is None or fresh_decision.status not in ("approved", "scheduled"):
             return "blocked"  # vetoed (or handled) since the caller looked
+        decision = fresh_decision  # with what an earlier attempt recorded as sent
         stored = self.store.get(decision.proposal_uid)
         if stored is None:
             return "blocked"
