@@ -87,7 +87,8 @@ def test_ingest_failure_is_reported_not_a_traceback(tmp_path: Path) -> None:
 def test_help_starts_without_heavy_imports() -> None:
     code = (
         "import sys; from agent.cli.main import app; "
-        "heavy = [m for m in ('torch', 'sentence_transformers', 'chromadb', 'transformers') "
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'chromadb', 'transformers', "
+        "'web3', 'eth_account', 'sqlalchemy', 'langchain_core', 'discord') "
         "if m in sys.modules]; print(heavy)"
     )
     out = subprocess.run(

@@ -14,8 +14,6 @@ from rich.console import Console
 from rich.markup import escape
 
 from agent.errors import NotFound
-from agent.voting.service import outcome_key
-
 if TYPE_CHECKING:
     from agent.store.decisions import Decision
     from agent.voting.service import TickReport, VotingService
@@ -101,6 +99,8 @@ def _render(
         console.print("[yellow]voting.enabled is false: nothing is cast[/]")
     if service.paused():
         console.print(f"[yellow]{escape(service.paused() or '')}[/]")
+    from agent.voting.service import outcome_key
+
     console.print("[bold]Delegated votes[/]")
     for d in _rows(service, only):
         blockers = " ".join(b["code"] for b in d.data.get("blockers", []))
