@@ -62,7 +62,7 @@ def main(
     from agent.settings import load_settings
 
     # httpx logs every request URL at INFO, and webhook or RPC URLs carry secrets.
-    for name in ("httpx", "httpcore"):
+    for name in ("httpx", "httpx2", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
     try:

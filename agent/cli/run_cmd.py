@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from agent.voting.service import VotingService
     from connectors.discord_bot.bot import StewardBot
 
-QUIET_LOGGERS = ("httpx", "httpcore")
+QUIET_LOGGERS = ("httpx", "httpx2", "httpcore")
 """They log every request URL at INFO, and a webhook URL carries its token."""
 
 

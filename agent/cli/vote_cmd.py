@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from agent.errors import NotFound
+
 if TYPE_CHECKING:
     from agent.store.decisions import Decision
     from agent.voting.service import TickReport, VotingService
