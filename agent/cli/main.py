@@ -309,6 +309,7 @@ def _redact_url(url: str) -> str:
 def _register_more() -> None:
     from agent.cli import (
         analysis_cmds,
+        answer_cmd,
         audit_cmd,
         bot_cmd,
         digest_cmd,
@@ -323,6 +324,7 @@ def _register_more() -> None:
     bot_cmd.register(app, _app)
     webhook_cmd.register(app, _app)
     vote_cmd.register(app, _app)
+    answer_cmd.register(app, _app)
     run_cmd.register(app, _app)
 
 

@@ -111,8 +111,8 @@ def _render(
         title = title if len(title) <= 60 else title[:59] + "…"
         why = f" → {outcome}" if outcome else (f" [yellow]({blockers})[/]" if blockers else "")
         console.print(
-            f"  {escape(d.delegate)}: [bold]{d.status}[/] {escape(d.choice_label or '-')} "
-            f"({d.confidence:.2f}) on {escape(title)}{why}",
+            f"  [dim]{d.id[:8]}[/] {escape(d.delegate)}: [bold]{d.status}[/] "
+            f"{escape(d.choice_label or '-')} ({d.confidence:.2f}) on {escape(title)}{why}",
             highlight=False,
             soft_wrap=True,
         )
