@@ -106,8 +106,7 @@ class _Handler(QuietHandler):
 
     def do_POST(self) -> None:
         proxy = self.server.fake
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length > 0 else b""
+        raw = self.read_body()
         try:
             reply = proxy.handle(raw)
         except Exception as exc:  # noqa: BLE001 - a bug in the fake must surface, not hang
@@ -117,16 +116,7 @@ class _Handler(QuietHandler):
             proxy._stopping.wait(proxy.hang_seconds)
             self.close_connection = True
             return
-        status, headers, body = reply
-        try:
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up first
+        self.write_reply(*reply)
 
 
 class CappedRPC(LocalHTTPServer):

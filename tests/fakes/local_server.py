@@ -34,6 +34,22 @@ class QuietHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Keep pytest output clean: no per-request access log on stderr."""
 
+    def read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def write_reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        """Send one answer; a client that already gave up (its own timeout) is no error."""
+        try:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
 
 class LocalHTTPServer:
     """Bind a free port on 127.0.0.1, serve from a daemon thread, stop on ``__exit__``."""

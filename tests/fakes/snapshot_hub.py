@@ -133,8 +133,7 @@ class _Handler(QuietHandler):
 
     def _serve(self, method: str) -> None:
         hub = self.server.fake
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length > 0 else b""
+        raw = self.read_body()
         headers = {k.lower(): v for k, v in self.headers.items()}
         try:
             reply = hub._handle(method, self.path, headers, raw)
@@ -145,16 +144,7 @@ class _Handler(QuietHandler):
             hub._stopping.wait(TIMEOUT_SLEEP)
             self.close_connection = True
             return
-        status, extra, body = reply
-        try:
-            self.send_response(status)
-            for name, value in extra.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # client gave up (its own timeout); nothing to do
+        self.write_reply(*reply)
 
 
 class FakeHub(LocalHTTPServer):

@@ -123,8 +123,7 @@ class _Handler(QuietHandler):
 
     def do_POST(self) -> None:
         seq = self.server.fake
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length > 0 else b""
+        raw = self.read_body()
         try:
             reply = seq._handle(self.path, raw)
         except Exception as exc:  # noqa: BLE001 - a bug in the fake must surface, not hang
@@ -133,16 +132,7 @@ class _Handler(QuietHandler):
         if reply is None:  # hang, or dropped after accepting: close without any answer
             self.close_connection = True
             return
-        status, extra, body = reply
-        try:
-            self.send_response(status)
-            for name, value in extra.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up first (its own timeout)
+        self.write_reply(*reply)
 
 
 class FakeSequencer(LocalHTTPServer):
