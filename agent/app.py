@@ -62,15 +62,7 @@ class App:
         from connectors.snapshot import HubClient, SnapshotSource
 
         cfg = self.settings.snapshot
-        client = HubClient(
-            cfg.hub_url,
-            api_key=cfg.api_key.get_secret_value() if cfg.api_key else None,
-            timeout=cfg.timeout_s,
-            requests_per_minute=cfg.requests_per_minute,
-            max_retries=cfg.max_retries,
-            backoff_max=cfg.backoff_max_s,
-        )
-        return SnapshotSource(client, cfg, spaces or cfg.spaces)
+        return SnapshotSource(HubClient.from_settings(cfg), cfg, spaces or cfg.spaces)
 
     def chain_sources(
         self, chains: list[str], governors: list[str] | None = None
@@ -95,15 +87,7 @@ class App:
             mine = [g.name for g in cfg.governors if not wanted or g.name in wanted]
             if not mine:
                 continue
-            rpc = ChainRpc.connect(
-                cfg.url(),
-                label=f"chain {cfg.name}",
-                timeout=cfg.timeout_s,
-                max_retries=cfg.max_retries,
-                backoff_max=cfg.backoff_max_s,
-                requests_per_second=cfg.requests_per_second,
-            )
-            sources.append(ChainSource(rpc, cfg, mine))
+            sources.append(ChainSource(ChainRpc.from_settings(cfg), cfg, mine))
         missing = wanted - {g for s in sources for g in s.scopes()}
         if missing:
             raise ConfigError(f"no governor named {', '.join(sorted(missing))} on those chains")

@@ -70,15 +70,7 @@ class VoteSinks:
         from connectors.snapshot.sequencer import SequencerClient
         from connectors.snapshot.vote_sink import SnapshotVoteSink
 
-        cfg = self.settings.snapshot
-        hub = HubClient(
-            cfg.hub_url,
-            api_key=cfg.api_key.get_secret_value() if cfg.api_key else None,
-            timeout=cfg.timeout_s,
-            requests_per_minute=cfg.requests_per_minute,
-            max_retries=cfg.max_retries,
-            backoff_max=cfg.backoff_max_s,
-        )
+        hub = HubClient.from_settings(self.settings.snapshot)
         sequencer = SequencerClient(self.settings.voting.sequencer_url)
         return SnapshotVoteSink(
             hub,
@@ -103,13 +95,7 @@ class VoteSinks:
         from connectors.chain.vote_sink import ChainVoteSink
         from connectors.chain.vote_tx import ChainVoter
 
-        rpc = ChainRpc.connect(
-            chain.url(),
-            label=f"chain {chain.name}",
-            timeout=chain.timeout_s,
-            max_retries=chain.max_retries,
-            backoff_max=chain.backoff_max_s,
-        )
+        rpc = ChainRpc.from_settings(chain)
         fees = self.settings.voting.chain
         voter = ChainVoter(
             rpc,

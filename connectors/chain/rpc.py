@@ -32,6 +32,7 @@ from web3.providers.rpc import HTTPProvider
 from web3.types import RPCEndpoint
 
 from agent.errors import MalformedResponse, RateLimited, SourceError, SourceUnavailable
+from agent.settings import ChainSettings
 
 T = TypeVar("T")
 
@@ -135,6 +136,17 @@ class ChainRpc:
             if not any(isinstance(f, _RedactURL) and f.secret == url for f in logger.filters):
                 logger.addFilter(redactor)
         return cls(Web3(provider), label=label, secret=url, **kwargs)
+
+    @classmethod
+    def from_settings(cls, cfg: ChainSettings) -> ChainRpc:
+        return cls.connect(
+            cfg.url(),
+            label=f"chain {cfg.name}",
+            timeout=cfg.timeout_s,
+            max_retries=cfg.max_retries,
+            backoff_max=cfg.backoff_max_s,
+            requests_per_second=cfg.requests_per_second,
+        )
 
     @classmethod
     def from_web3(cls, w3: Web3, *, label: str = "local", **kwargs: Any) -> ChainRpc:

@@ -23,6 +23,7 @@ from tenacity import (
 )
 
 from agent.errors import MalformedResponse, RateLimited, SourceError, SourceUnavailable
+from agent.settings import SnapshotSettings
 from connectors.ratelimit import RateLimiter
 
 
@@ -63,6 +64,17 @@ class HubClient:
         self._backoff = wait_exponential_jitter(multiplier=0.5, max=backoff_max)
         self.requests = 0
         self.retries = 0
+
+    @classmethod
+    def from_settings(cls, cfg: SnapshotSettings) -> HubClient:
+        return cls(
+            cfg.hub_url,
+            api_key=cfg.api_key.get_secret_value() if cfg.api_key else None,
+            timeout=cfg.timeout_s,
+            requests_per_minute=cfg.requests_per_minute,
+            max_retries=cfg.max_retries,
+            backoff_max=cfg.backoff_max_s,
+        )
 
     def close(self) -> None:
         self._http.close()
