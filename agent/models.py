@@ -25,6 +25,18 @@ ProposalState = Literal[
     "expired",
     "executed",
 ]
+ContractKind = Literal[
+    "token",
+    "treasury",
+    "timelock",
+    "governor",
+    "proxy",
+    "ens_registry",
+    "ens_resolver",
+    "multisig",
+    "other",
+]
+"""What a configured contract is, for naming it and flagging calls to it."""
 OPEN_STATES: frozenset[str] = frozenset({"pending", "active"})
 VoteChoice = int | list[int] | dict[str, float] | str
 

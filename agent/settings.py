@@ -30,6 +30,7 @@ from pydantic_settings import (
 )
 
 from agent.errors import ConfigError
+from agent.models import ContractKind
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "default.yaml"
@@ -172,17 +173,7 @@ class ContractSettings(_Section):
 
     address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
     name: str = Field(min_length=1)
-    kind: Literal[
-        "token",
-        "treasury",
-        "timelock",
-        "governor",
-        "proxy",
-        "ens_registry",
-        "ens_resolver",
-        "multisig",
-        "other",
-    ] = "other"
+    kind: ContractKind = "other"
     symbol: str | None = None
     decimals: int | None = Field(None, ge=0, le=77)
 

@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
+from agent.models import ContractKind
+
 FlagKind = Literal[
     "treasury_outflow",
     "eth_value",
@@ -23,17 +25,6 @@ FlagKind = Literal[
     "undecodable",
 ]
 Severity = Literal["info", "warn", "high"]
-ContractKind = Literal[
-    "token",
-    "treasury",
-    "timelock",
-    "governor",
-    "proxy",
-    "ens_registry",
-    "ens_resolver",
-    "multisig",
-    "other",
-]
 FunctionSource = Literal["abi", "table", "signature"]
 """How a function was named: a known ABI (with parameter names), the bundled selector
 table (types only), or only the proposal's own Bravo signature string."""
