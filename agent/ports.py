@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.models import Proposal, Space, Vote
+from agent.store.fulltext import TextHit
 from agent.store.records import CursorUpdate, ProposalRef, StoredProposal
 
 
@@ -125,6 +126,19 @@ class ChunkHit(BaseModel):
     metadata: dict[str, Any]
 
 
+class TextIndex(Protocol):
+    """Proposals queryable by the words they contain (BM25 or similar)."""
+
+    def text_search(
+        self,
+        query: str,
+        *,
+        limit: int,
+        spaces: Sequence[str] = (),
+        include_flagged: bool = False,
+    ) -> list[TextHit]: ...
+
+
 class VectorIndex(Protocol):
     """Chunk vectors with metadata, queryable by similarity."""
 
@@ -132,6 +146,16 @@ class VectorIndex(Protocol):
         self, uid: str, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]
     ) -> None:
         """Make `chunks` the only chunks of proposal `uid`."""
+        ...
+
+    def replace_many(
+        self, items: Sequence[tuple[str, Sequence[Chunk], Sequence[Sequence[float]]]]
+    ) -> None:
+        """`replace` for many proposals at once (uid, chunks, vectors): one bulk write."""
+        ...
+
+    def vectors_for(self, text_keys: Sequence[str]) -> dict[str, list[float]]:
+        """Stored vectors of chunks whose `text_key` metadata is among `text_keys`."""
         ...
 
     def relabel(self, uid: str, metadata: dict[str, str | int | float | bool]) -> int:

@@ -24,7 +24,14 @@ from rich.table import Table
 
 from agent.app import App
 from agent.indexer import sync_index
-from agent.search import SearchHit, search
+from agent.search import (
+    CANDIDATES,
+    SearchHit,
+    _dense,
+    build_filter,
+    reciprocal_rank_fusion,
+    search,
+)
 from agent.settings import load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +48,50 @@ def dense(app: App, query: str, spaces: Sequence[str]) -> list[SearchHit]:
     return search(query, app.index, app.embedder(), spaces=spaces, limit=RANK_CUT)
 
 
-METHODS: dict[str, Method] = {"dense": dense}
+def hybrid(app: App, query: str, spaces: Sequence[str]) -> list[SearchHit]:
+    """Steward's search now: dense and BM25 (the record store's full-text index), fused."""
+    return search(
+        query, app.index, app.embedder(), spaces=spaces, limit=RANK_CUT, text_index=app.store
+    )
+
+
+def _ranked(uids: list[str]) -> list[SearchHit]:
+    return [
+        SearchHit(
+            uid=u,
+            title="",
+            space="",
+            source="",
+            state="",
+            created=None,
+            flagged=False,
+            score=0.0,
+            passage="",
+        )
+        for u in uids
+    ]
+
+
+def words_only(app: App, query: str, spaces: Sequence[str]) -> list[SearchHit]:
+    """Diagnostic: the full-text (BM25) ranking alone."""
+    return _ranked([h.uid for h in app.store.text_search(query, limit=RANK_CUT, spaces=spaces)])
+
+
+def hybrid_rrf(app: App, query: str, spaces: Sequence[str]) -> list[SearchHit]:
+    """Diagnostic: the same two candidate lists fused by reciprocal rank instead of score."""
+    vector = app.embedder().embed([query])[0]
+    dense_hits = _dense(vector, app.index, build_filter(spaces), CANDIDATES, False)
+    words = app.store.text_search(query, limit=CANDIDATES, spaces=spaces)
+    fused = reciprocal_rank_fusion([list(dense_hits), [w.uid for w in words]])
+    return _ranked(fused[:RANK_CUT])
+
+
+METHODS: dict[str, Method] = {
+    "dense (before)": dense,
+    "hybrid (after)": hybrid,
+    "diag: BM25 only": words_only,
+    "diag: hybrid, RRF": hybrid_rrf,
+}
 
 
 def ranks(app: App, pairs: list[Pair], method: Method, scoped: bool) -> list[int | None]:
@@ -104,6 +154,7 @@ def run(args: argparse.Namespace, home: Path, results: Json, console: Console) -
     app = App(load_settings())
     say(console, f"indexing {sum(map(len, by_dao.values()))} proposals in {home}")
     results["index"] = build_index(app, by_dao)
+    results["goal"] = {"recall@1": 0.85, "recall@5": 0.97, "scope": "own space"}
     results["methods"] = {}
     for name, method in METHODS.items():
         say(console, f"evaluating {name}")

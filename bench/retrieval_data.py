@@ -105,8 +105,12 @@ def load_pairs(data: Path, per_dao: int, seed: int) -> dict[str, list[Pair]]:
     """Up to `per_dao` pairs per DAO, seeded, summaries unique within their DAO."""
     corpora = {
         "aave": list(_aave(data)),
-        "makerdao": list(_dao_file(data, "makerdao-proposals.jsonl", "makerdao", "sentence summary")),
-        "synthetix": list(_dao_file(data, "synthetix-proposals.jsonl", "synthetix", "simple summary")),
+        "makerdao": list(
+            _dao_file(data, "makerdao-proposals.jsonl", "makerdao", "sentence summary")
+        ),
+        "synthetix": list(
+            _dao_file(data, "synthetix-proposals.jsonl", "synthetix", "simple summary")
+        ),
         "yearn": list(_dao_file(data, "yearn-proposals.jsonl", "yearn", "simple summary")),
     }
     out: dict[str, list[Pair]] = {}

@@ -11,10 +11,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import numpy as np
+
 from agent.errors import ConfigError, StoreError
 from agent.ports import Chunk, ChunkHit
 
 _MAX_BATCH = 2000
+_MAX_IN = 500  # values per `$in` filter
 
 
 def open_chroma_client(*, url: str | None, path: Path) -> Any:
@@ -49,15 +52,42 @@ class ChromaIndex:
     def replace(
         self, uid: str, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]
     ) -> None:
-        self.remove(uid)
+        self.replace_many([(uid, chunks, vectors)])
+
+    def replace_many(
+        self, items: Sequence[tuple[str, Sequence[Chunk], Sequence[Sequence[float]]]]
+    ) -> None:
+        """One delete for all the proposals, then adds of up to _MAX_BATCH chunks.
+
+        Chroma's cost is per call far more than per row: a delete and an add per
+        proposal ran at about a third of the bulk rate.
+        """
+        uids = [uid for uid, _, _ in items]
+        for start in range(0, len(uids), _MAX_IN):
+            part = uids[start : start + _MAX_IN]
+            self._collection.delete(
+                where={"proposal_uid": part[0] if len(part) == 1 else {"$in": part}}
+            )
+        chunks = [c for _, cs, _ in items for c in cs]
+        vectors = np.asarray([v for _, _, vs in items for v in vs], dtype=np.float32)
         for start in range(0, len(chunks), _MAX_BATCH):
             part = chunks[start : start + _MAX_BATCH]
             self._collection.add(
                 ids=[c.id for c in part],
-                embeddings=[[float(x) for x in v] for v in vectors[start : start + _MAX_BATCH]],
+                embeddings=vectors[start : start + _MAX_BATCH],
                 documents=[c.text for c in part],
                 metadatas=[dict(c.metadata) for c in part],
             )
+
+    def vectors_for(self, text_keys: Sequence[str]) -> dict[str, list[float]]:
+        found: dict[str, list[float]] = {}
+        for start in range(0, len(text_keys), _MAX_IN):
+            part = list(text_keys[start : start + _MAX_IN])
+            where = {"text_key": part[0] if len(part) == 1 else {"$in": part}}
+            got = self._collection.get(where=where, include=["embeddings", "metadatas"])
+            for meta, vector in zip(got["metadatas"], got["embeddings"], strict=True):
+                found[str((meta or {}).get("text_key"))] = [float(x) for x in vector]
+        return found
 
     def relabel(self, uid: str, metadata: dict[str, str | int | float | bool]) -> int:
         found = self._collection.get(where={"proposal_uid": uid}, include=["metadatas"])

@@ -56,6 +56,23 @@ def m006_decisions(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.vote_decisions])
 
 
+def m007_fulltext(conn: Connection) -> None:
+    """The full-text index for hybrid search; filled by the indexer from stored proposals."""
+    schema.metadata.create_all(conn, tables=[schema.text_docs])
+    if conn.dialect.name == "sqlite":
+        conn.execute(
+            text(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS text_fts USING fts5("
+                "title, body, tokenize = 'porter unicode61 remove_diacritics 2')"
+            )
+        )
+    else:
+        conn.execute(text("ALTER TABLE text_docs ADD COLUMN IF NOT EXISTS tsv tsvector"))
+        conn.execute(
+            text("CREATE INDEX IF NOT EXISTS ix_text_docs_tsv ON text_docs USING gin (tsv)")
+        )
+
+
 MIGRATIONS: list[Migration] = [
     m001_initial,
     m002_assessments,
@@ -63,6 +80,7 @@ MIGRATIONS: list[Migration] = [
     m004_chain,
     m005_voting,
     m006_decisions,
+    m007_fulltext,
 ]
 
 
