@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agent.store import RecordStore
 from agent.store.fulltext import query_terms
-from tests.test_store import _p, pg_server, store  # noqa: F401 - fixtures on both backends
+from tests.test_store import _p
 
 LIST_XSUSHI = _p(
     "0x1",
@@ -42,7 +42,9 @@ def test_sync_writes_only_what_changed(store: RecordStore) -> None:
 
 
 def test_rare_words_find_their_proposal_and_filters_hold(store: RecordStore) -> None:
-    store.apply_proposals([LIST_XSUSHI, OFFBOARD, FEES, _p("0x4", title="Spam xSUSHI", flagged=True)])
+    store.apply_proposals(
+        [LIST_XSUSHI, OFFBOARD, FEES, _p("0x4", title="Spam xSUSHI", flagged=True)]
+    )
     store.sync_text_index()
     assert _uids(store, "What about the events-001 core unit?") == ["snapshot:0x2"]
     assert _uids(store, "xsushi collateral")[0] == "snapshot:0x1"

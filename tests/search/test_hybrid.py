@@ -73,7 +73,7 @@ def test_space_filter_and_flagged_hold_in_both_rankings(indexed: Any, embedder: 
 
 
 def test_without_a_text_index_search_is_dense_only(indexed: Any, embedder: Any) -> None:
-    store, index = indexed
+    _, index = indexed
     dense = search("conference and meetups", index, embedder, limit=4)
     assert dense[0].uid == "archive:EVENTS-001"
 
