@@ -61,7 +61,7 @@ def sync_index(
             counts.removed += 1
         elif task.action == "metadata" and task.proposal is not None:
             p = task.proposal
-            index.relabel(p.uid, {"state": p.state, "flagged": p.flagged})
+            index.relabel(p.uid, {"space": p.space, "state": p.state, "flagged": p.flagged})
             store.set_indexed(p, p.uid, store.get(p.uid).indexed_chunks)  # type: ignore[union-attr]
             counts.relabelled += 1
     to_embed = [t.proposal for t in tasks if t.action == "embed" and t.proposal is not None]
@@ -127,7 +127,8 @@ def _flush(
     texts = {str(c.metadata["text_key"]): c.text for chunks in keyed for c in chunks}
     unknown = [k for k in texts if k not in known]
     if unknown:
-        known.update(index.vectors_for(unknown))
+        spaces = sorted({proposal.space for proposal, _ in batch})
+        known.update(index.vectors_for(unknown, spaces=spaces))
     todo = [k for k in texts if k not in known]
     known.update(zip(todo, model.embed([texts[k] for k in todo]), strict=True))
     counts.computed_embeddings += len(todo)

@@ -154,8 +154,10 @@ class VectorIndex(Protocol):
         """`replace` for many proposals at once (uid, chunks, vectors): one bulk write."""
         ...
 
-    def vectors_for(self, text_keys: Sequence[str]) -> dict[str, list[float]]:
-        """Stored vectors of chunks whose `text_key` metadata is among `text_keys`."""
+    def vectors_for(
+        self, text_keys: Sequence[str], *, spaces: Sequence[str] = ()
+    ) -> dict[str, list[float]]:
+        """Stored vectors of chunks (in `spaces`; all when empty) whose `text_key` is given."""
         ...
 
     def relabel(self, uid: str, metadata: dict[str, str | int | float | bool]) -> int:
@@ -165,7 +167,16 @@ class VectorIndex(Protocol):
     def remove(self, uid: str) -> None: ...
 
     def query(
-        self, vector: Sequence[float], *, limit: int, where: dict[str, Any] | None = None
-    ) -> list[ChunkHit]: ...
+        self,
+        vector: Sequence[float],
+        *,
+        limit: int,
+        spaces: Sequence[str] = (),
+        uids: Sequence[str] = (),
+        include_flagged: bool = False,
+    ) -> list[ChunkHit]:
+        """The `limit` nearest chunks in `spaces` (all when empty), only of `uids` if given,
+        never of a flagged proposal unless `include_flagged`."""
+        ...
 
     def count(self) -> int: ...

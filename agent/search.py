@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel
 
@@ -42,20 +41,6 @@ class SearchHit(BaseModel):
     passage: str
 
 
-def build_filter(spaces: Sequence[str]) -> dict[str, Any] | None:
-    """Chroma filter for the spaces asked for.
-
-    Flagged proposals are *not* filtered here: a `where` matching nearly every
-    chunk makes Chroma scan them all (measured: 290 ms vs 5 ms at 100k chunks),
-    and spam is rare, so flagged hits are dropped after the query instead.
-    """
-    if len(spaces) == 1:
-        return {"space": spaces[0]}
-    if spaces:
-        return {"space": {"$in": list(spaces)}}
-    return None
-
-
 def search(
     query: str,
     index: VectorIndex,
@@ -73,10 +58,9 @@ def search(
     if not query.strip():
         return []
     vector = embedder.embed([query])[0]
-    where = build_filter(spaces)
     if text_index is None:
-        return list(_dense(vector, index, where, limit, include_flagged).values())
-    dense = _dense(vector, index, where, max(limit, CANDIDATES), include_flagged)
+        return list(_dense(vector, index, limit, spaces=spaces, flagged=include_flagged).values())
+    dense = _dense(vector, index, max(limit, CANDIDATES), spaces=spaces, flagged=include_flagged)
     words = text_index.text_search(
         query, limit=max(limit, CANDIDATES), spaces=spaces, include_flagged=include_flagged
     )
@@ -84,8 +68,9 @@ def search(
     fused = score_fusion(scored)[:limit]
     missing = [uid for uid in fused if uid not in dense]
     if missing:  # found by words only: fetch their best passage (and cosine) from the index
-        only = {"proposal_uid": missing[0] if len(missing) == 1 else {"$in": missing}}
-        dense.update(_dense(vector, index, only, len(missing), include_flagged=True))
+        where = sorted({w.space for w in words if w.uid in missing})
+        found = _dense(vector, index, len(missing), spaces=where, uids=missing, flagged=True)
+        dense.update(found)
     return [dense[uid] for uid in fused if uid in dense]
 
 
@@ -114,15 +99,17 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = RRF_K) ->
 def _dense(
     vector: Sequence[float],
     index: VectorIndex,
-    where: dict[str, Any] | None,
     limit: int,
-    include_flagged: bool,
+    *,
+    spaces: Sequence[str] = (),
+    uids: Sequence[str] = (),
+    flagged: bool = False,
 ) -> dict[str, SearchHit]:
     """The `limit` best proposals by their best chunk, best first."""
     fetch = limit * _OVERFETCH
     while True:
-        chunks = index.query(vector, limit=fetch, where=where)
-        best = _best_per_proposal(chunks, limit, include_flagged)
+        chunks = index.query(vector, limit=fetch, spaces=spaces, uids=uids, include_flagged=flagged)
+        best = _best_per_proposal(chunks, limit, flagged)
         if len(best) >= limit or len(chunks) < fetch or fetch >= _MAX_FETCH:
             return best
         fetch *= 4

@@ -28,7 +28,6 @@ from agent.search import (
     CANDIDATES,
     SearchHit,
     _dense,
-    build_filter,
     reciprocal_rank_fusion,
     search,
 )
@@ -80,7 +79,7 @@ def words_only(app: App, query: str, spaces: Sequence[str]) -> list[SearchHit]:
 def hybrid_rrf(app: App, query: str, spaces: Sequence[str]) -> list[SearchHit]:
     """Diagnostic: the same two candidate lists fused by reciprocal rank instead of score."""
     vector = app.embedder().embed([query])[0]
-    dense_hits = _dense(vector, app.index, build_filter(spaces), CANDIDATES, False)
+    dense_hits = _dense(vector, app.index, CANDIDATES, spaces=spaces)
     words = app.store.text_search(query, limit=CANDIDATES, spaces=spaces)
     fused = reciprocal_rank_fusion([list(dense_hits), [w.uid for w in words]])
     return _ranked(fused[:RANK_CUT])

@@ -84,6 +84,7 @@ class TextHit(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     uid: str
+    space: str
     score: float
 
 
@@ -156,14 +157,14 @@ class FullText:
         with self.engine.connect() as conn:
             if conn.dialect.name == "sqlite":
                 sql = (
-                    f"SELECT d.uid, -bm25(text_fts, {TITLE_WEIGHT}, 1.0) AS score "
+                    f"SELECT d.uid, d.space, -bm25(text_fts, {TITLE_WEIGHT}, 1.0) AS score "
                     "FROM text_fts JOIN text_docs d ON d.id = text_fts.rowid "
                     "JOIN proposals p ON p.uid = d.uid WHERE text_fts MATCH :q AND "
                 )
                 params["q"] = " OR ".join(f'"{t}"' for t in terms)
             else:
                 sql = (
-                    "SELECT d.uid, ts_rank(d.tsv, q, 1) AS score FROM text_docs d "
+                    "SELECT d.uid, d.space, ts_rank(d.tsv, q, 1) AS score FROM text_docs d "
                     "JOIN proposals p ON p.uid = d.uid, to_tsquery('english', :q) q "
                     "WHERE d.tsv @@ q AND "
                 )
@@ -172,7 +173,7 @@ class FullText:
             if spaces:
                 stmt = stmt.bindparams(bindparam("spaces", expanding=True))
             rows = conn.execute(stmt, params).all()
-        return [TextHit(uid=r.uid, score=float(r.score)) for r in rows]
+        return [TextHit(uid=r.uid, space=r.space, score=float(r.score)) for r in rows]
 
     def _write(self, conn: Connection, row: Any) -> None:
         from agent.chunking import clean_text  # chunking imports the ports, which import us
