@@ -479,10 +479,10 @@ def bench_ingest(app: App, results: Json, console: Console) -> tuple[list[Chunk]
 
 def vector_agreement(app: App, chunks: list[Chunk], raw: np.ndarray) -> Json:
     """Cosine between what the pipeline stored and the raw baseline's vector, chunk by chunk."""
-    got = app.index._collection.get(  # type: ignore[attr-defined]
-        ids=[c.id for c in chunks], include=["embeddings"]
-    )
-    stored = dict(zip(got["ids"], got["embeddings"], strict=True))
+    stored: dict[str, Any] = {}
+    for col in app.index._all():  # type: ignore[attr-defined]
+        got = col.get(ids=[c.id for c in chunks], include=["embeddings"])
+        stored.update(zip(got["ids"], got["embeddings"], strict=True))
     mine = np.asarray([stored[c.id] for c in chunks], dtype=np.float32)
     cos = np.sum(mine * raw, axis=1) / (np.linalg.norm(mine, axis=1) * np.linalg.norm(raw, axis=1))
     return {

@@ -54,7 +54,8 @@ def _pseudo_vector(text: str) -> list[float]:
 
 
 def legacy_sync(store: RecordStore, index: object, model: Embedder, cfg: ChunkingSettings) -> int:
-    """The indexer before bulk writes: per proposal a delete, an add and a transaction."""
+    """The indexer before: one collection (`index` is a raw Chroma collection), per proposal
+    a delete, an add and a bookkeeping transaction."""
     written = 0
     batch: list = []
     for task in store.index_tasks():
@@ -79,9 +80,9 @@ def _legacy_flush(batch: list, store: RecordStore, index: object, model: Embedde
     vectors = model.embed([c.text for _, chunks in batch for c in chunks])
     offset = 0
     for proposal, chunks in batch:
-        index._collection.delete(where={"proposal_uid": proposal.uid})  # type: ignore[attr-defined]
+        index.delete(where={"proposal_uid": proposal.uid})  # type: ignore[attr-defined]
         if chunks:
-            index._collection.add(  # type: ignore[attr-defined]
+            index.add(  # type: ignore[attr-defined]
                 ids=[c.id for c in chunks],
                 embeddings=np.asarray(vectors[offset : offset + len(chunks)], dtype=np.float32),
                 documents=[c.text for c in chunks],
@@ -92,7 +93,9 @@ def _legacy_flush(batch: list, store: RecordStore, index: object, model: Embedde
     return offset
 
 
-def _fresh(root: Path, name: str, archives: list[Path]) -> tuple[RecordStore, object]:
+def _fresh(
+    root: Path, name: str, archives: list[Path], *, single: bool = False
+) -> tuple[RecordStore, object]:
     from connectors.archive import ArchiveSource
     from connectors.chroma_index import ChromaIndex, open_chroma_client
 
@@ -100,8 +103,13 @@ def _fresh(root: Path, name: str, archives: list[Path]) -> tuple[RecordStore, ob
     for archive in archives:
         ingest(ArchiveSource(archive), store)
     store.sync_text_index()  # not part of the chunk figure: done once per proposal either way
-    index = ChromaIndex(open_chroma_client(url=None, path=root / name / "chroma"), "standin")
-    return store, index
+    client = open_chroma_client(url=None, path=root / name / "chroma")
+    if single:  # the layout before: one collection
+        cosine = {"hnsw": {"space": "cosine"}}
+        return store, client.create_collection(
+            "standin", embedding_function=None, configuration=cosine
+        )
+    return store, ChromaIndex(client, "standin")
 
 
 def bench_standin(
@@ -111,7 +119,7 @@ def bench_standin(
     cfg = ChunkingSettings()
     model = StoredVectors(real, vectors)
     out: Json = {"archives": [a.name for a in archives]}
-    store, index = _fresh(root, "standin-before", archives)
+    store, index = _fresh(root, "standin-before", archives, single=True)
     with timed() as t:
         chunks = legacy_sync(store, index, model, cfg)
     out["before"] = {"chunks": chunks, "seconds": round(t.wall, 2)}
