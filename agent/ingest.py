@@ -18,6 +18,7 @@ from agent.ports import (
     SpaceSeen,
     SyncItem,
     VotePage,
+    VotesComplete,
 )
 from agent.progress import NoProgress, Progress
 from agent.store import RecordStore
@@ -94,6 +95,8 @@ def _apply(item: SyncItem, store: RecordStore, counts: IngestCounts) -> None:
     elif isinstance(item, VotePage):
         complete = item.proposal_uid if item.complete else None
         counts.votes += store.apply_votes(item.votes, item.cursor, complete_uid=complete)
+    elif isinstance(item, VotesComplete):
+        store.mark_votes_complete(item.uids)
     elif isinstance(item, Rewind):
         counts.reorgs += 1
         counts.votes_rewound += store.rewind_votes(

@@ -240,7 +240,7 @@ def test_votes_are_incremental_and_complete_when_final(hub: FakeHub, pipe: Pipel
     pipe.run([SPACE])
     before = len(hub.requests)
     pipe.run([SPACE])
-    assert not any("Votes(" in r["query"] for r in hub.requests[before:])
+    assert not any("votes(" in r["query"] for r in hub.requests[before:])
     stored = pipe.store.get(uid)
     assert stored.proposal.state == "closed" and stored.proposal.scores_final
 
