@@ -7,6 +7,10 @@ run resumes from. Vector indexing follows in `agent.indexer`.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
 from pydantic import BaseModel
 
 from agent.errors import StewardError
@@ -49,6 +53,36 @@ class IngestFailed(StewardError):
     def __init__(self, message: str, counts: IngestCounts) -> None:
         super().__init__(message)
         self.counts = counts
+
+
+INGEST_LOCK = "ingest.lock"
+
+
+class IngestBusy(StewardError):
+    """Another ingest (a manual one or `steward run`'s job) is writing to this data directory."""
+
+
+@contextlib.contextmanager
+def exclusive_ingest(home: Path) -> Iterator[None]:
+    """Hold `<home>/ingest.lock` while ingesting and indexing, or IngestBusy at once.
+
+    Two ingests writing the same proposals raced each other's inserts; one at a time
+    per data directory keeps the store and the index consistent.
+    """
+    from agent.voting.lock import InstanceLock, LockHeld
+
+    try:
+        lock = InstanceLock(home / INGEST_LOCK).acquire()
+    except LockHeld as held:
+        who = f"process {held.pid}" if held.pid else "another process"
+        raise IngestBusy(
+            f"another ingest ({who}) is writing to {home}; "
+            "wait for it to finish, then run this again"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def ingest(

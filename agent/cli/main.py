@@ -144,11 +144,11 @@ def ingest(
     from agent.cli import render
     from agent.cli.progress import RichProgress
     from agent.indexer import IndexCounts, sync_index
-    from agent.ingest import IngestCounts, IngestFailed
+    from agent.ingest import IngestCounts, IngestFailed, exclusive_ingest
     from agent.ingest import ingest as run_ingest
 
     err = Console(stderr=True)
-    with _app(ctx) as application:
+    with _app(ctx) as application, exclusive_ingest(application.settings.home):
         if from_file:
             sources = [application.archive_source(from_file, space[0] if space else None)]
         elif chain:
