@@ -8,6 +8,7 @@ run resumes from. Vector indexing follows in `agent.indexer`.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,6 +57,7 @@ class IngestFailed(StewardError):
 
 
 INGEST_LOCK = "ingest.lock"
+_TOUCH_EVERY_S = 5.0  # how often a run records that it is still making progress
 
 
 class IngestBusy(StewardError):
@@ -99,12 +101,16 @@ def ingest(
     scopes = scopes or source.scopes()
     counts = IngestCounts()
     run_id = store.start_run(source.name, scopes)
+    touched = time.monotonic()
     try:
         for scope in scopes:
             progress.start(f"{source.name}:{scope}")
             for item in source.sync(scope, store, full=full, votes=votes):
                 _apply(item, store, counts)
                 progress.advance(f"{source.name}:{scope}", _size(item), _note(item))
+                if time.monotonic() - touched >= _TOUCH_EVERY_S:
+                    store.touch_run(run_id)
+                    touched = time.monotonic()
     except BaseException as exc:
         message = str(exc) or exc.__class__.__name__
         store.finish_run(run_id, "failed", counts.model_dump(), message)
