@@ -127,6 +127,4 @@ def test_our_queries_validate_against_the_hub_schema(fake_hub: FakeHub) -> None:
     client.query(queries.SPACE, {"id": "a.eth"})
     client.query(queries.PROPOSALS_SINCE, {"space": "a.eth", "first": 1, "skip": 0, "since": 0})
     client.query(queries.PROPOSALS_BY_ID, {"ids": ["0x1"], "first": 1})
-    client.query(
-        queries.VOTES_OF_PROPOSALS, {"proposals": ["0x1"], "first": 1, "skip": 0, "since": 0}
-    )
+    client.query(queries.VOTES_OF_PROPOSALS, {"ids": ["0x1"], "first": 1, "skip": 0, "since": 0})

@@ -53,7 +53,7 @@ def test_first_ingest_reads_votes_in_batches_and_skips_silent_proposals(tmp_path
         # 2 batches of proposal_in (100 + 30), one page each; none for the silent 300.
         asked = _vote_requests(hub)
         assert len(asked) == 2
-        assert all(len(r["variables"]["proposals"]) <= 100 for r in asked)
+        assert all(len(r["variables"]["ids"]) <= 100 for r in asked)
         refs = store.refs("snapshot", SPACE)
         assert len(refs) == 430 and all(r.votes_complete for r in refs)
         assert {p["id"] for p in silent} <= {r.id for r in refs}

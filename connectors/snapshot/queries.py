@@ -37,10 +37,10 @@ query ProposalsById($ids: [String]!, $first: Int!) {
 )
 
 VOTES_OF_PROPOSALS = """
-query ProposalVotes($proposals: [String]!, $first: Int!, $skip: Int!, $since: Int!) {
+query ProposalVotes($ids: [String]!, $first: Int!, $skip: Int!, $since: Int!) {
   votes(
     first: $first, skip: $skip, orderBy: "created", orderDirection: asc,
-    where: { proposal_in: $proposals, created_gte: $since }
+    where: { proposal_in: $ids, created_gte: $since }
   ) {
     id voter created choice vp reason proposal { id }
   }

@@ -67,7 +67,7 @@ class _Batch:
         def fetch(first: int, skip: int, created_gte: int) -> list[RawVote]:
             data = client.query(
                 queries.VOTES_OF_PROPOSALS,
-                {"proposals": ids, "first": first, "skip": skip, "since": created_gte},
+                {"ids": ids, "first": first, "skip": skip, "since": created_gte},
             )
             return parse(data, "votes", RawVote, many=True)
 
