@@ -86,10 +86,10 @@ class World:
         self.tmp, self.hub, self.seq, self.clock = tmp, hub, seq, clock
         self.store = RecordStore(f"sqlite:///{tmp / 'steward.db'}")
         self.hub_client = HubClient(
-            hub.url, timeout=2.0, requests_per_minute=100_000, sleep=lambda _s: None
+            hub.url, timeout=30.0, requests_per_minute=100_000, sleep=lambda _s: None
         )
         self.seq_client = SequencerClient(
-            seq.url, timeout=1.0, max_attempts=2, sleep=lambda _s: None
+            seq.url, timeout=30.0, max_attempts=2, sleep=lambda _s: None
         )
         self.drafts: list[dict[str, Any]] = [_draft()]
         self.pid = ""
