@@ -100,3 +100,24 @@ def test_crash_in_the_votes_pass_loses_and_doubles_nothing(tmp_path: Path) -> No
             assert len(voters) == len(set(voters)) == 20, i
         mind_changed = {v.voter: v for v in store.votes(f"snapshot:{props[0]['id']}")}
         assert mind_changed[first_voter].choice == 2
+
+
+def test_a_new_proposal_does_not_make_the_others_reread_their_votes(tmp_path: Path) -> None:
+    with FakeHub() as hub:
+        hub.add_space(SPACE)
+        old = _closed(hub, 0)
+        hub.edit_proposal(old["id"], end=2_100_000_000)  # open: re-read every run
+        for n in range(5):
+            hub.add_vote(old["id"], voter=f"0x{n:040x}", created=T0 + 100 + n)
+        store = RecordStore(f"sqlite:///{tmp_path / 'steward.db'}")
+        ingest(_source(hub), store)
+        new = _closed(hub, 1)
+        hub.add_vote(new["id"], voter=f"0x{9:040x}", created=T0 + 900)
+        before = len(hub.requests)
+        counts = ingest(_source(hub), store)
+        assert counts.votes == 1
+        asked = {
+            tuple(r["variables"]["ids"]): r["variables"]["since"]
+            for r in _vote_requests(hub, before)
+        }
+        assert asked == {(new["id"],): 0, (old["id"],): T0 + 104}

@@ -46,10 +46,16 @@ def vote_pages(
     if silent:
         yield VotesComplete(uids=silent)
     since = {r.uid: _cursor(state, r) for r in pending if r.votes_count != 0}
-    wanted = sorted((r for r in pending if r.uid in since), key=lambda r: since[r.uid])
-    for start in range(0, len(wanted), BATCH):
-        batch = _Batch(wanted[start : start + BATCH], since, space_id)
-        yield from batch.read(client, page_size=page_size, max_skip=max_skip)
+    # Proposals read before are batched apart from new ones: a batch starts at its oldest
+    # cursor, and one new proposal must not make the others re-read all their votes.
+    for fresh in (True, False):
+        wanted = sorted(
+            (r for r in pending if r.uid in since and (since[r.uid] == 0) == fresh),
+            key=lambda r: since[r.uid],
+        )
+        for start in range(0, len(wanted), BATCH):
+            batch = _Batch(wanted[start : start + BATCH], since, space_id)
+            yield from batch.read(client, page_size=page_size, max_skip=max_skip)
 
 
 class _Batch:
