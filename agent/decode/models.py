@@ -44,6 +44,9 @@ class RawAction(_Frozen):
     value: int
     signature: str = ""
     calldata: str = "0x"
+    delegatecall: bool = False
+    """Aave-style executors can run an action as a delegatecall: the target's code runs
+    with the executor's storage and authority."""
 
     @field_validator("calldata", mode="before")
     @classmethod
