@@ -49,12 +49,12 @@ MONEY_NAMES = frozenset(
         "release",
         "releaseETH",
         "recoverFunds",
-        "withdraw",
         "sweepToken",
         "_sweep",
     }
 )
-"""Functions whose name alone says tokens or ether leave the caller (or may be taken)."""
+"""Functions whose name alone says tokens or ether leave the caller (or may be taken).
+Not `withdraw`: it pulls funds *to* the caller."""
 UPGRADE_NAMES = frozenset(
     {
         "upgradeTo",
@@ -68,6 +68,8 @@ UPGRADE_NAMES = frozenset(
         "setImplementation",
     }
 )
+"""Upgrade names count when the function takes an address (the code): Superfluid's
+`upgrade(uint256)` wraps tokens."""
 MONEY_FLAGS = frozenset({"treasury_outflow", "stream", "eth_value"})
 
 
@@ -137,9 +139,11 @@ def _unnamed_key(action: DecodedAction, raw_signature: str) -> str:
 
 def _is_bare(action: DecodedAction) -> bool:
     """No calldata at all: a plain ether transfer or a bare call is named by what it is."""
-    return action.selector is None and action.function is None and "undecodable" not in {
-        f.kind for f in action.flags
-    }
+    return (
+        action.selector is None
+        and action.function is None
+        and "undecodable" not in {f.kind for f in action.flags}
+    )
 
 
 def _share(part: int, whole: int) -> float:
@@ -166,7 +170,8 @@ def measure(samples: Iterable[Sample]) -> dict[str, Any]:
                 named_all += node.function is not None or _is_bare(node)
                 full_all += _fully_decoded(node) or _is_bare(node)
                 if node.function is None and not _is_bare(node):
-                    unnamed[f"{sample.dao}: {_unnamed_key(node, raw.signature if node is action else '')}"] += 1
+                    key = _unnamed_key(node, raw.signature if node is action else "")
+                    unnamed[f"{sample.dao}: {key}"] += 1
                 if node.inner:
                     containers[node.function or "?"] += 1
                 delegatecalls += bool(getattr(node, "delegatecall", False))
@@ -181,7 +186,7 @@ def measure(samples: Iterable[Sample]) -> dict[str, Any]:
                     money_flagged += hit
                     if not hit:
                         missed[f"money {node.function}"] += 1
-                if name in UPGRADE_NAMES:
+                if name in UPGRADE_NAMES and "address" in (node.function or ""):
                     upgrade += 1
                     upgrade_flagged += "upgrade" in kinds
                     if "upgrade" not in kinds:

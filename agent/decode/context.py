@@ -41,7 +41,7 @@ def _executor(known: dict[str, KnownContract]) -> str:
 class Context:
     known: dict[str, KnownContract]
     token_lookup: TokenLookup | None = None
-    budget: int = 500
+    budget: int = 5000
     """Actions (nested ones included) still to decode; hostile batches stop here."""
     executor: str = ""
     _tokens: dict[str, TokenInfo | None] = field(default_factory=dict)
