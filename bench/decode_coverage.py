@@ -87,6 +87,11 @@ def _hex_list(text: str | list[str]) -> list[str]:
     return list(ast.literal_eval(text)) if isinstance(text, str) else list(text)
 
 
+def _delegate(flag: bool) -> dict[str, bool]:
+    """Older decoders (the "before" figures) had no delegatecall field."""
+    return {"delegatecall": bool(flag)} if "delegatecall" in RawAction.model_fields else {}
+
+
 def governor_samples(path: Path) -> Iterator[Sample]:
     for line in path.read_text().splitlines():
         row = json.loads(line)
@@ -97,7 +102,7 @@ def governor_samples(path: Path) -> Iterator[Sample]:
         delegate = row.get("with_delegatecalls") or [False] * len(targets)
         values = row.get("values") or [0] * len(targets)
         actions = [
-            RawAction(target=t, value=int(v), signature=s, calldata=c, delegatecall=bool(d))
+            RawAction(target=t, value=int(v), signature=s, calldata=c, **_delegate(d))
             for t, v, s, c, d in zip(
                 targets, values, row["signatures"], calldatas, delegate, strict=True
             )
@@ -157,7 +162,7 @@ def measure(samples: Iterable[Sample]) -> dict[str, Any]:
     unnamed: Counter[str] = Counter()
     money = upgrade = money_flagged = upgrade_flagged = 0
     missed: Counter[str] = Counter()
-    delegatecalls = chains = 0
+    delegatecalls = chains = targets_named = money_flags = money_in_units = 0
     started = time.perf_counter()
     for sample in samples:
         decoded = decode_actions(sample.actions)
@@ -176,7 +181,12 @@ def measure(samples: Iterable[Sample]) -> dict[str, Any]:
                     containers[node.function or "?"] += 1
                 delegatecalls += bool(getattr(node, "delegatecall", False))
                 chains += bool(getattr(node, "chain", None))
+                targets_named += node.target_name is not None
                 kinds = {f.kind for f in node.flags}
+                for f in node.flags:
+                    if f.kind in MONEY_FLAGS:
+                        money_flags += 1
+                        money_in_units += f.amount is not None or f.unlimited
                 for f in node.flags:
                     flags[f"{f.kind}:{f.severity}"] += 1
                 name = _name(node)
@@ -203,6 +213,9 @@ def measure(samples: Iterable[Sample]) -> dict[str, Any]:
         "containers_by_function": dict(containers.most_common()),
         "delegatecalls_marked": delegatecalls,
         "cross_chain_calls_opened": chains,
+        "targets_named_pct": _share(targets_named, total),
+        "money_flags": money_flags,
+        "money_flags_in_human_units_pct": _share(money_in_units, money_flags),
         "flags_by_kind": dict(sorted(flags.items())),
         "reference_money_moves": money,
         "reference_money_moves_flagged": money_flagged,

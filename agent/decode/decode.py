@@ -64,13 +64,16 @@ def decode_actions(
     actions: Sequence[RawAction],
     known: Mapping[str, KnownContract] | Sequence[KnownContract] = (),
     token_info: Callable[[str], TokenInfo | None] | None = None,
+    chain_id: int = 1,
+    address_book: bool = True,
 ) -> list[DecodedAction]:
     """Decode a proposal's actions (at most MAX_ACTIONS; more is one flagged entry).
 
     `token_info(address)` may read symbol/decimals from chain; configured `known`
     contracts win over it. It returns None for a non-token; what it raises propagates
-    (an unreachable node is not a token without decimals)."""
-    ctx = Context(index_known(known), token_info)
+    (an unreachable node is not a token without decimals). `chain_id` picks the bundled
+    address book's entries (calls carried to an L2 use that chain's)."""
+    ctx = Context(index_known(known), token_info, home_chain=chain_id, use_book=address_book)
     return _decode_list(ctx, [_inner_of(a) for a in actions[: MAX_ACTIONS + 1]], 0, len(actions))
 
 
@@ -128,7 +131,8 @@ def _decode_list(
             out.append(_broken(index, call.target, "too many calls in all: the rest not decoded"))
             break
         else:
-            out.append(_decode_call(ctx, index, call, depth, parent))
+            with ctx.on_chain(call.chain):
+                out.append(_decode_call(ctx, index, call, depth, parent))
     if total > MAX_ACTIONS and len(calls) > MAX_ACTIONS:
         detail = f"{total - MAX_ACTIONS} more call(s) not decoded (at most {MAX_ACTIONS} are)"
         out.append(_broken(MAX_ACTIONS, calls[MAX_ACTIONS].target, detail))
