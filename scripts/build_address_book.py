@@ -160,10 +160,11 @@ def uniswap_contracts(root: Path) -> Iterator[Entry]:
         base = name.removesuffix("_ADDRESSES").removesuffix("_ADDRESS")
         label = "ENS registry" if base == "ENS_REGISTRAR" else f"Uniswap {base}"
         per_chain = value if isinstance(value, dict) else {"1": value}
+        if base == "UNI":
+            continue  # a token: the token list has it, with its decimals
         for chain, address in sorted(per_chain.items()):
             if int(chain) in CHAINS and isinstance(address, str) and _ADDRESS.match(address):
-                if base != "UNI":
-                    yield int(chain), address, label, _kind(base), None, None
+                yield int(chain), address, label, _kind(base), None, None
 
 
 def merge(*sources: Iterator[Entry]) -> list[Entry]:

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from agent.decode import book
-
 from agent.decode.models import KnownContract, TokenInfo
 from agent.decode.values import clean_text, short
 
