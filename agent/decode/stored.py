@@ -122,6 +122,27 @@ def action_briefs(extra: Mapping[str, Any]) -> list[str]:
     return walk(stored_actions(extra), 0)
 
 
+_KEY_KINDS = frozenset({*_MOVES, "upgrade", "delegatecall", "cross_chain", "oracle_change"})
+
+
+def key_action_briefs(extra: Mapping[str, Any], limit: int = 5) -> list[str]:
+    """The actions a delegate must see first (money leaving, upgrades, delegatecalls,
+    messages to other chains, anything high), one line each, most severe first."""
+    picked: list[tuple[int, str]] = []
+    for action in stored_actions(extra):
+        for node in action.walk():
+            worst = [f for f in node.flags if f.severity != "info"]
+            key = [f for f in worst if f.kind in _KEY_KINDS or f.severity == "high"]
+            if key:
+                kinds = ", ".join(dict.fromkeys(f.kind for f in key))
+                rank = 0 if any(f.severity == "high" for f in key) else 1
+                picked.append((rank, f"{_where(node)}{node.summary} [{kinds}]"))
+    ordered = [text for _, text in sorted(picked, key=lambda p: p[0])]
+    unique = list(dict.fromkeys(ordered))
+    more = len(unique) - limit
+    return unique[:limit] + ([f"… and {more} more flagged action(s)"] if more > 0 else [])
+
+
 def _where(action: DecodedAction) -> str:
     """`(on Polygon, delegatecall) `: how a call runs, when that is not a plain call here."""
     notes = ([f"on {action.chain}"] if action.chain else []) + (

@@ -189,3 +189,11 @@ def test_user_contracts_win_over_the_address_book(configured: bool) -> None:
     ]
     (safe_tx,) = decode_actions(_sample("ens", "ep-6-32").actions, mine if configured else [])
     assert safe_tx.inner[0].target_name == ("Our dollars" if configured else "USDC")
+
+
+def test_vote_provenance_names_what_to_look_at_first() -> None:
+    from agent.voting.decide import action_flags
+
+    proposal = _proposal("AaveGovernanceV2", "56")
+    # high first, then warnings; "named by its own signature" (info) is left out
+    assert action_flags(proposal) == ["delegatecall", "cross_chain", "unknown_target"]
