@@ -15,7 +15,7 @@ from eth_utils import to_checksum_address
 
 from agent.decode.context import Context
 from agent.decode.models import ActionFlag
-from agent.decode.names import bytes32_label
+from agent.decode.names import bytes32_label, short_text
 from agent.decode.signatures import Function
 from agent.decode.values import clean_text, short
 
@@ -106,7 +106,8 @@ def _brief(ctx: Context, value: Any, abi_type: ABIType) -> str:
     if base == "string":
         return repr(clean_text(bytes(value).decode("utf-8", "replace"), 30))
     if isinstance(value, bytes):
-        return short("0x" + value.hex()) if value else "0x"
+        named = short_text(value) if len(value) == 32 else None
+        return named or (short("0x" + value.hex()) if value else "0x")
     if isinstance(value, tuple):
         return "(…)"
     return str(value)
