@@ -43,7 +43,10 @@ CHAINS = {
     56: "BNB Chain",
     100: "Gnosis",
     137: "Polygon",
+    324: "zkSync Era",
     8453: "Base",
+    59144: "Linea",
+    534352: "Scroll",
     42161: "Arbitrum One",
     42170: "Arbitrum Nova",
     43114: "Avalanche",
@@ -131,6 +134,16 @@ def aave_contracts(root: Path) -> Iterator[Entry]:
         for name, value in sorted(exports.items()):
             if isinstance(value, str) and _ADDRESS.match(value):
                 yield chain, value, f"{label} {name}", _kind(name), None, None
+
+
+def aave_assets(root: Path) -> Iterator[Entry]:
+    """Listed assets and their aTokens (Aave's keys: `USDCn` is native USDC, hence
+    after the token list, whose symbols are the tokens' own)."""
+    for module, label in AAVE_MODULES.items():
+        exports = node_exports(root / "dist" / f"{module}.js")
+        chain = int(exports.get("CHAIN_ID", 0))
+        if chain not in CHAINS:
+            continue
         for symbol, asset in sorted((exports.get("ASSETS") or {}).items()):
             decimals = int(asset["decimals"])
             yield chain, asset["UNDERLYING"], symbol, "token", symbol, decimals
@@ -189,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
             aave_contracts(fetched[AAVE[0]][0]),
             uniswap_contracts(fetched[UNISWAP_SDK[0]][0]),
             uniswap_tokens(fetched[UNISWAP[0]][0]),
+            aave_assets(fetched[AAVE[0]][0]),
         )
         sources = [
             {

@@ -76,6 +76,37 @@ def _multi_send(call: Call) -> Outcome:
     return Outcome(summary, flags, inner=inner, join_inner=len(inner) == 1)
 
 
+def _delegate_exec(call: Call) -> Outcome:
+    """`execute(address, bytes)`: the executor runs the target's code as its own."""
+    inner = InnerCall(
+        call.addr("upgrade"),
+        0,
+        bytes(call.args["upgradeCallData"]),
+        caller=call.where,
+        delegatecall=True,
+    )
+    return Outcome(f"{call.where} runs the code of {call.who('upgrade')}", inner=[inner])
+
+
+def _execute_call(call: Call) -> Outcome:
+    target, data = call.addr("target"), bytes(call.args["targetCallData"])
+    inner = InnerCall(target, call.value, data, caller=call.where)
+    return Outcome(f"{call.where} calls {call.who('target')}", inner=[inner])
+
+
+def _roles_exec(call: Call) -> Outcome:
+    """Zodiac Roles: a role member has the modifier's Safe make the call."""
+    operation = call.uint("operation")
+    inner = InnerCall(
+        call.addr("to"),
+        call.uint("value"),
+        bytes(call.args["data"]),
+        caller=f"the Safe behind {call.where}",
+        delegatecall=operation == 1,
+    )
+    return Outcome(f"Call through the roles of {call.where}", inner=[inner])
+
+
 def _aave_queue(call: Call) -> Outcome:
     """ArcTimelock / bridge executors: Bravo-style actions, each maybe a delegatecall."""
     arrays = [list(call.args[k]) for k in ("targets", "values", "signatures", "calldatas")]
@@ -135,6 +166,18 @@ def _op_message(call: Call) -> Outcome:
     return _cross_chain(call, chain, [_on(inner, chain)])
 
 
+def _message(chain: str, to: str, value: str | None, data: str) -> Handler:
+    """A bridge whose message is one call on the other chain: (to, value, calldata)."""
+
+    def handle(call: Call) -> Outcome:
+        caller = f"{call.caller} (via {chain}'s bridge)"
+        amount = call.uint(value) if value else 0
+        inner = InnerCall(call.addr(to), amount, bytes(call.args[data]), caller=caller)
+        return _cross_chain(call, chain, [_on(inner, chain)])
+
+    return handle
+
+
 def _fx_message(call: Call) -> Outcome:
     """Polygon's FxPortal: the message is the receiver's own; DAO bridge executors (Aave,
     Compound) take a Bravo-style batch, which is opened when it decodes as one exactly."""
@@ -176,4 +219,12 @@ HANDLERS: dict[str, Handler] = {
     "bridge.retryable": _retryable,
     "bridge.opMessage": _op_message,
     "bridge.fxMessage": _fx_message,
+    "bridge.toL1": _message("Ethereum", "destination", None, "data"),
+    "bridge.zkSync": _message("zkSync Era", "contractL2", "l2Value", "calldata"),
+    "bridge.gnosisAmb": _message("Gnosis", "_contract", None, "_data"),
+    "bridge.scroll": _message("Scroll", "target", "value", "message"),
+    "bridge.linea": _message("Linea", "_to", None, "_calldata"),
+    "container.delegateExec": _delegate_exec,
+    "container.executeCall": _execute_call,
+    "container.rolesExec": _roles_exec,
 }
