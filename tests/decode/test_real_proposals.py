@@ -198,3 +198,16 @@ def test_vote_provenance_names_what_to_look_at_first() -> None:
     proposal = _proposal("AaveGovernanceV2", "56")
     # high first, then warnings; "named by its own signature" (info) is left out
     assert action_flags(proposal) == ["delegatecall", "cross_chain", "unknown_target"]
+
+
+def test_outflows_that_cannot_be_counted_are_said_in_the_rule() -> None:
+    # EP 5.29: USDC allowances are counted; a Superfluid stream (a rate with no end) and
+    # an unknown vesting call's tokens cannot be, and the rule says so instead of a bare pass
+    generous = POLICY.model_copy(
+        update={"hard_rules": POLICY.hard_rules.model_copy(update={"max_outflow": {"USDC": 5e6}})}
+    )
+    proposal = _proposal("ens", "ep-5-29")
+    facts = extract_facts(f"{proposal.title}\n{proposal.body}")
+    (rule,) = [r for r in evaluate_hard_rules(generous, proposal, facts) if r.rule == "max_outflow"]
+    assert rule.outcome == "pass" and "could not be counted" in rule.detail
+    assert _rule(proposal, "max_outflow") == "fail"  # 1.2M USDC of allowances over 1M
