@@ -33,6 +33,8 @@ class InnerCall:
     delegatecall: bool = False
     """The caller runs the target's code as its own (Safe operation 1, Aave executors)."""
     chain: str | None = None
+    caller_address: str | None = None
+    """The address that makes the call, when known (a container, or its own caller)."""
     """Set when a cross-chain message carries the call: the chain it runs on."""
 
 
@@ -59,6 +61,15 @@ class Call:
     caller: str
     delegatecall: bool = False
     """This call runs as a delegatecall: the calls it makes are made by `caller`."""
+    caller_address: str | None = None
+
+    def by_target(self) -> dict[str, Any]:
+        """InnerCall fields for a call this contract makes itself (a timelock, a Safe)."""
+        return {"caller": self.where, "caller_address": self.target}
+
+    def by_caller(self) -> dict[str, Any]:
+        """InnerCall fields for a call made by whoever made this one (multicall, upgrades)."""
+        return {"caller": self.caller, "caller_address": self.caller_address}
 
     @property
     def where(self) -> str:

@@ -63,6 +63,9 @@ def test_a_multisend_batch_run_by_delegatecall_makes_its_calls_as_the_safe() -> 
     (multisend,) = decoded.inner
     assert multisend.delegatecall and _kinds(multisend)["delegatecall"] == "info"
     transfer, ether, foreign = multisend.inner
+    # for a simulator: who makes each call (the Safe, also for the library it delegatecalls)
+    assert decoded.caller is None and multisend.caller == SAFE
+    assert {transfer.caller, ether.caller, foreign.caller} == {SAFE}
     assert transfer.summary.startswith("Transfer 1 USDC from 0x4F20…FE64")
     assert ether.value_eth == "1" and _kinds(ether)["eth_value"] == "warn"
     # a delegatecall into code nobody opened: high
@@ -95,7 +98,17 @@ def test_an_arbitrum_retryable_ticket_is_opened_on_arbitrum_with_its_tokens() ->
     (inner,) = decoded.inner
     # the L2 call is named from the Arbitrum One entries of the address book
     assert inner.chain == "Arbitrum One" and inner.target_name == "USDCoin"
+    assert inner.caller is None  # the proposal's executor is not known here
     assert inner.summary.startswith("Transfer 3 USDC")
+
+
+def test_a_retryable_from_a_known_sender_arrives_from_its_l2_alias() -> None:
+    l2_call = call("transfer(address,uint256)", ALICE, 1)
+    ticket = call(RETRYABLE, ARB_USDC, 0, 0, BOB, BOB, 100_000, 10**9, l2_call)
+    decoded = _one(oz(TIMELOCK, SCHEDULE, ARBITRUM_INBOX, 0, ticket, bytes(32), bytes(32), 0))
+    (on_l2,) = decoded.inner[0].inner
+    alias = (int(TIMELOCK, 16) + 0x1111000000000000000000000000000000001111) % 2**160
+    assert on_l2.caller == to_checksum_address(alias.to_bytes(20, "big"))
 
 
 def test_an_optimism_message_is_opened_on_op_mainnet() -> None:
