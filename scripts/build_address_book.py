@@ -16,7 +16,9 @@ Sources:
 - @compound-finance/compound-js: Compound's governor, Comptroller, cTokens and their
   underlying tokens on Ethereum;
 - @uniswap/sdk-core: Uniswap's governors, timelock, factories and routers, and the ENS
-  registry, per chain.
+  registry, per chain;
+- @ensdomains/ensjs: ENS's registry, registrars, controllers, resolvers and name wrapper on
+  Ethereum (an ES module that needs viem: its address table is read as text).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ UNISWAP = ("@uniswap/default-token-list", "22.21.0")
 AAVE = ("@bgd-labs/aave-address-book", "4.44.22")
 COMPOUND = ("@compound-finance/compound-js", "0.6.2")
 UNISWAP_SDK = ("@uniswap/sdk-core", "7.19.4")
+ENSJS = ("@ensdomains/ensjs", "4.3.1")
 CHAINS = {
     1: "Ethereum",
     10: "OP Mainnet",
@@ -180,6 +183,25 @@ def uniswap_contracts(root: Path) -> Iterator[Entry]:
                 yield int(chain), address, label, _kind(base), None, None
 
 
+_ENS_BLOCK = re.compile(r"\[mainnet\.id\]: \{(.*?)\n    \},", re.S)
+_ENS_ENTRY = re.compile(r"(\w+): \{\s*address: '(0x[0-9a-fA-F]{40})'")
+
+
+def ens_contracts(root: Path) -> Iterator[Entry]:
+    text = (root / "dist" / "contracts" / "consts.js").read_text()
+    block = _ENS_BLOCK.search(text)
+    for name, address in _ENS_ENTRY.findall(block.group(1) if block else ""):
+        words = re.sub(r"([A-Z])", r" \1", name).strip()
+        kind = (
+            "ens_registry"
+            if name == "ensRegistry"
+            else ("ens_resolver" if name.endswith("Resolver") else "other")
+        )
+        label = words[0].upper() + words[1:]
+        label = label.replace("Ens ", "ENS ", 1) if name.startswith("ens") else f"ENS {label}"
+        yield 1, address, label, kind, None, None
+
+
 def merge(*sources: Iterator[Entry]) -> list[Entry]:
     """First source wins for an address on a chain (DAO lists before the token list)."""
     seen: dict[tuple[int, str], Entry] = {}
@@ -195,11 +217,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="steward-book-") as tmp:
         folder = Path(tmp)
-        packages = (COMPOUND, AAVE, UNISWAP_SDK, UNISWAP)
+        packages = (COMPOUND, AAVE, UNISWAP_SDK, ENSJS, UNISWAP)
         fetched = {pkg: fetch(pkg, version, folder) for pkg, version in packages}
         entries = merge(
             compound_contracts(fetched[COMPOUND[0]][0]),
             aave_contracts(fetched[AAVE[0]][0]),
+            ens_contracts(fetched[ENSJS[0]][0]),
             uniswap_contracts(fetched[UNISWAP_SDK[0]][0]),
             uniswap_tokens(fetched[UNISWAP[0]][0]),
             aave_assets(fetched[AAVE[0]][0]),
