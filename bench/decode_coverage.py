@@ -170,8 +170,10 @@ def measure(samples: Iterable[Sample]) -> dict[str, Any]:
     money = upgrade = money_flagged = upgrade_flagged = 0
     missed: Counter[str] = Counter()
     delegatecalls = chains = targets_named = money_flags = money_in_units = 0
+    by_dao: dict[str, Counter[str]] = {}
     started = time.perf_counter()
     for sample in samples:
+        dao = by_dao.setdefault(sample.dao, Counter())
         decoded = decode_actions(sample.actions)
         for raw, action in zip(sample.actions, decoded, strict=False):
             top += 1
@@ -180,6 +182,8 @@ def measure(samples: Iterable[Sample]) -> dict[str, Any]:
             for node in action.walk():
                 nested += node is not action
                 named_all += node.function is not None or _is_bare(node)
+                dao["calls"] += 1
+                dao["named"] += node.function is not None or _is_bare(node)
                 full_all += _fully_decoded(node) or _is_bare(node)
                 if node.function is None and not _is_bare(node):
                     key = _unnamed_key(node, raw.signature if node is action else "")
@@ -216,6 +220,9 @@ def measure(samples: Iterable[Sample]) -> dict[str, Any]:
         "named_all_pct": _share(named_all, total),
         "all_args_decoded_top_level_pct": _share(full_top, top),
         "all_args_decoded_all_pct": _share(full_all, total),
+        "named_all_pct_by_dao": {
+            name: _share(c["named"], c["calls"]) for name, c in sorted(by_dao.items())
+        },
         "containers_opened": sum(containers.values()),
         "containers_by_function": dict(containers.most_common()),
         "delegatecalls_marked": delegatecalls,
