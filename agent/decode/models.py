@@ -90,6 +90,8 @@ class KnownContract(_Frozen):
     decimals: int | None = None
     delay: int | None = None
     """For a timelock: its current delay in seconds, if known, so a shorter one is flagged high."""
+    underlying: str | None = None
+    """For a market's receipt token (a cToken, an aToken): the token it holds; `ETH` for ether."""
 
 
 class TokenInfo(_Frozen):
