@@ -56,6 +56,12 @@ def m006_decisions(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.vote_decisions])
 
 
+def m007_voter_views(conn: Connection) -> None:
+    """Delegate records look votes up by address (any case); signals read a space's votes."""
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_votes_voter ON votes (lower(voter))"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_votes_space_ts ON votes (space, created_ts)"))
+
+
 MIGRATIONS: list[Migration] = [
     m001_initial,
     m002_assessments,
@@ -63,6 +69,7 @@ MIGRATIONS: list[Migration] = [
     m004_chain,
     m005_voting,
     m006_decisions,
+    m007_voter_views,
 ]
 
 
