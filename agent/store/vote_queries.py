@@ -31,7 +31,7 @@ class VoteFact(NamedTuple):
 class VoteStamp(NamedTuple):
     """Changes whenever a proposal's stored votes do: the key of cached figures."""
 
-    count: int
+    votes: int
     last_ts: int
 
 

@@ -34,7 +34,9 @@ def concentration(
         return base.model_copy(update={"note": "every stored vote has zero voting power"})
     shares = {n: sum(powers[:n]) / total for n in (1, 5, 10)}
     nakamoto = _nakamoto(powers, total)
-    allocations = [allocation(v.choice, p, choices, kind) for v, p in zip(ranked, powers)]
+    allocations = [
+        allocation(v.choice, p, choices, kind) for v, p in zip(ranked, powers, strict=True)
+    ]
     tally = _tally(allocations)
     leader = _leader(tally)
     return base.model_copy(

@@ -92,7 +92,9 @@ def _participation(
     for space, uids in sorted(voted.items()):
         pool = set(eligible.get(space, ())) | uids  # a vote proves the proposal was open
         out.append(
-            Participation(space=space, eligible=len(pool), voted=len(uids), share=len(uids) / len(pool))
+            Participation(
+                space=space, eligible=len(pool), voted=len(uids), share=len(uids) / len(pool)
+            )
         )
     return out
 
@@ -102,7 +104,7 @@ def _agreement(pairs: Sequence[tuple[str, str]]) -> Agreement | None:
     if not pairs:
         return None
     norm = [(_key(a), _key(b)) for a, b in pairs]
-    agreed = sum(1 for (a, b), raw in zip(norm, pairs) if a == b or _same(*raw))
+    agreed = sum(1 for (a, b), raw in zip(norm, pairs, strict=True) if a == b or _same(*raw))
     n = len(pairs)
     left, right = Counter(a for a, _ in norm), Counter(b for _, b in norm)
     expected = sum(left[k] * right[k] for k in left) / (n * n)

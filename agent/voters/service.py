@@ -72,7 +72,7 @@ class VoterFigures:
             return hit[1]
         figures = concentration(
             p.uid,
-            self.store.vote_facts(p.uid) if stamp.count else [],
+            self.store.vote_facts(p.uid) if stamp.votes else [],
             p.choices,
             kind=p.type,
             few_voters=self.settings.few_voters,
@@ -93,10 +93,10 @@ class VoterFigures:
             raise NotFound(f"No stored votes from {wanted[:60]}{where}.")
         uids = sorted({f.proposal_uid for f in facts})
         proposals = {p.uid: p for p in self.store.proposals(uids=uids)}
-        eligible = {
-            s: self.store.proposals_ending_since(s, min(f.created_ts for f in facts if f.space == s))
-            for s in sorted({f.space for f in facts})
-        }
+        first: dict[str, int] = {}
+        for f in facts:  # oldest first
+            first.setdefault(f.space, f.created_ts)
+        eligible = {s: self.store.proposals_ending_since(s, ts) for s, ts in first.items()}
         delegate = self.delegates.get(wanted.lower())
         return delegate_record(
             facts[0].voter,

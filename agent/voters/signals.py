@@ -150,22 +150,22 @@ def co_voting(
             groups[tuple(sorted(record))].append(voter)
     shares = {uid: _choice_shares(choices) for uid, choices in labelled.items()}
     out = []
-    for record, voters in groups.items():
+    for shared, voters in groups.items():
         if len(voters) < settings.covote_min_cluster:
             continue
         chance = 1.0
-        for uid, choice in record:
+        for uid, choice in shared:
             chance *= shares[uid][choice]
         if chance > settings.covote_max_chance:
             continue
         text = settings.wording["co_voting"].format(
-            count=len(voters), proposals=len(record), chance=f"{chance:.2g}"
+            count=len(voters), proposals=len(shared), chance=f"{chance:.2g}"
         )
         out.append(
             Signal(
                 kind="co_voting",
                 space=space,
-                proposal_uids=[uid for uid, _ in record],
+                proposal_uids=[uid for uid, _ in shared],
                 text=text,
                 count=len(voters),
                 chance=chance,
