@@ -105,6 +105,7 @@ def _dry_run(application: App, as_json: bool) -> None:
             now=now,
             since=parse_since(settings.digest_since),
             policy_id=policy_id,
+            figures=application.voter_figures(),
         )
         preview = digest_messages(digest)
     channels = [str(c) for c in settings.digest_channels]

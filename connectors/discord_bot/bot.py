@@ -147,6 +147,7 @@ def build_services(app: App, voting: VotingService | None = None) -> Services:
         ask=answerer(app),
         limiter=RateLimiter(app.settings.discord.ask_per_user_per_minute),
         voting=voting,
+        figures=app.voter_figures(),
     )
 
 

@@ -401,7 +401,7 @@ async def test_commands_register_per_guild_and_globally_only_when_asked(
     bot = StewardBot(services)
     assert bot.intents == discord.Intents(guilds=True)  # no message content, no members
     assert {c.name for c in bot.tree.get_commands()} == {
-        *("proposals", "proposal", "ask", "digest", "policy", "subscribe", "unsubscribe")
+        *("proposals", "proposal", "delegate", "ask", "digest", "policy", "subscribe", "unsubscribe")
     }
 
 
