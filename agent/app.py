@@ -108,7 +108,7 @@ class App:
             from connectors.llm import build_chat_model
 
             model = build_chat_model(self.settings.llm)
-            tools = AnalysisTools(self.store, self.index, self.embedder)
+            tools = AnalysisTools(self.store, self.index, self.embedder, self.voter_figures())
             return LLMAnalyst(
                 model,
                 self.settings.llm.model,
