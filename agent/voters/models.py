@@ -33,7 +33,8 @@ class Concentration(_Frozen):
     flips_without_top_voter: bool | None = None
     """Would the leading choice change if the largest voter had not voted?"""
     decisive_voters: int | None = None
-    """Fewest voters backing the leader whose absence would change the leading choice."""
+    """Fewest voters backing the leader without whom it would no longer lead (tied or
+    behind): how many would have to stay home to change the result."""
     few_decide: bool = False
     """`nakamoto` is at or under the `voters.few_voters` setting."""
     note: str | None = None
