@@ -58,7 +58,8 @@ def test_tie_approval_and_weighted_choices() -> None:
     assert approval.leader == "Against"  # For 10, Against 15
     weighted = concentration("u", facts(("a", {"1": 3, "2": 1}, 8), ("b", 2, 3)), CHOICES)
     assert weighted.leader == "For"  # For 6, Against 2 + 3
-    ranked = concentration("u", facts(("a", [2, 1], 10), ("b", [1, 2], 6)), CHOICES, kind="ranked-choice")
+    two = facts(("a", [2, 1], 10), ("b", [1, 2], 6))
+    ranked = concentration("u", two, CHOICES, kind="ranked-choice")
     assert ranked.leader == "Against"  # first preferences only
 
 

@@ -62,7 +62,7 @@ def test_unknown_address_and_bad_input_are_clear(tmp_path: Path) -> None:
     figures = VoterFigures(_space(tmp_path))
     with pytest.raises(NotFound, match="No stored votes from 0x0000"):
         figures.record("0x" + "00" * 20)
-    with pytest.raises(NotFound, match="in other.eth"):
+    with pytest.raises(NotFound, match=r"in other\.eth"):
         figures.record(ALICE, "other.eth")
     with pytest.raises(StewardError, match="Give an address"):
         figures.record("   ")
