@@ -7,7 +7,7 @@ need them start fast.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -123,7 +123,9 @@ class App:
     def confidence_cap(self, analyst: Analyst) -> float:
         return self.settings.analysis.offline_confidence_cap if analyst.id == "offline" else 1.0
 
-    def archive_source(self, path: Path, space: str | None = None) -> ProposalSource:
+    def archive_source(
+        self, path: Path | Sequence[Path], space: str | None = None
+    ) -> ProposalSource:
         from connectors.archive import ArchiveSource
 
         return ArchiveSource(path, space=space)

@@ -107,12 +107,13 @@ def ingest(
         ),
     ] = None,
     from_file: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
             "--from-file",
             exists=True,
             dir_okay=False,
-            help="Import an archive (JSON Lines) instead of calling Snapshot.",
+            help="Import an archive (JSON Lines) instead of calling Snapshot (repeatable: "
+            "proposals and Governor votes files together, checked before anything is stored).",
         ),
     ] = None,
     full: Annotated[
