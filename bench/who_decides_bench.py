@@ -11,9 +11,10 @@ Why it measures what it does:
   votes — cold (computed) and warm (the cache keyed by the proposal's vote count and
   newest vote, as a digest or the bot sees it the second time).
 - The signals (fresh-address bursts, near-equal power clusters, identical records) are
-  run on the real Aave and Uniswap votes in ../shared/data/governor-votes.jsonl with
-  the default thresholds from config/default.yaml; what they find is reported, with
-  the concentration figures of those proposals. Skipped when the file is absent.
+  run on the real Aave and Uniswap votes in ../shared/data/governor-votes.jsonl, imported
+  as `steward ingest --from-file` imports them, with the default thresholds from
+  config/default.yaml; what they find is reported, with the concentration figures of
+  those proposals. Skipped when the file is absent.
 
     .venv/bin/python bench/who_decides_bench.py [--out bench/results/who_decides.json]
 """
@@ -130,56 +131,15 @@ def measure_synthetic(store: RecordStore, figures: VoterFigures) -> dict[str, An
 
 
 def load_real(store: RecordStore, data: Path) -> list[str]:
-    """The real Governor votes, through the store API; one space per governor."""
-    titles: dict[tuple[str, str], dict[str, Any]] = {}
-    for line in (data / "governor-proposals.jsonl").read_text().splitlines():
-        row = json.loads(line)
-        titles[(str(row.get("governor_address", "")).lower(), str(row.get("proposal_id")))] = row
-    grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for line in (data / "governor-votes.jsonl").read_text().splitlines():
-        row = json.loads(line)
-        grouped.setdefault((row["governor"], str(row["proposal_id"])), []).append(row)
-    spaces = []
-    for (governor, pid), rows in grouped.items():
-        space = "".join(c if c.isalnum() else "-" for c in f"{rows[0]['dao']}-{governor}".lower())
-        space = "-".join(filter(None, space.split("-")))
-        meta = titles.get((rows[0]["governor_address"].lower(), pid), {})
-        first = min(_ts(r["timestamp"]) for r in rows)
-        p = Proposal(
-            source="archive",
-            space=space,
-            id=f"{space}:{pid}",
-            title=str(meta.get("title") or f"{governor} #{pid}"),
-            choices=CHOICES,
-            state="closed",
-            created=utc(_ts(meta["created_timestamp"]) if meta.get("created_timestamp") else first),
-            end=utc(max(_ts(r["timestamp"]) for r in rows)),
-            outcome=meta.get("final_state_derived"),
-        )
-        store.apply_proposals([p])
-        store.apply_votes(
-            [
-                Vote(
-                    source="archive",
-                    id=r["txhash"],
-                    proposal_uid=p.uid,
-                    space=space,
-                    voter=r["voter"],
-                    choice=SUPPORT[r["support"]],
-                    voting_power=int(r["votes_raw"]) / 1e18,
-                    created=utc(_ts(r["timestamp"])),
-                    block=r["block_number"],
-                )
-                for r in rows
-            ]
-        )
-        if space not in spaces:
-            spaces.append(space)
-    return spaces
+    """The real Governor archives, through `steward ingest --from-file`'s own source."""
+    from agent.ingest import ingest
+    from connectors.archive import ArchiveSource
 
-
-def _ts(text: str) -> int:
-    return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp())
+    files = [data / "governor-proposals.jsonl", data / "governor-votes.jsonl"]
+    counts = ingest(ArchiveSource(files), store)
+    print(f"ingested {counts.new} proposals and {counts.votes} votes", flush=True)
+    voted = {v for p in store.proposals() if store.vote_count(p.uid) for v in [p.space]}
+    return sorted(voted)
 
 
 def measure_real(store: RecordStore, figures: VoterFigures, data: Path) -> dict[str, Any]:
