@@ -165,7 +165,14 @@ def measure_real(store: RecordStore, figures: VoterFigures, data: Path) -> dict[
             "signals_s": round(secs, 3),
             "signals": dict(Counter(s.kind for s in found)),
             "signal_examples": [
-                {"kind": s.kind, "text": s.text, "proposals": s.proposal_uids[:3], "count": s.count}
+                {
+                    "kind": s.kind,
+                    "text": s.text,
+                    "proposals": s.proposal_uids[:3],
+                    "count": s.count,
+                    "power_share": s.power_share,
+                    "window": [s.window_start, s.window_end],
+                }
                 for s in _examples(found)
             ],
             "busiest_voter": {
@@ -182,12 +189,16 @@ def measure_real(store: RecordStore, figures: VoterFigures, data: Path) -> dict[
 
 
 def _examples(found: list[Any]) -> list[Any]:
-    seen: Counter[str] = Counter()
-    picked = []
-    for s in found:
-        if seen[s.kind] < 2:
-            picked.append(s)
-            seen[s.kind] += 1
+    """Per kind: the signal carrying the most power, and the one with the most addresses."""
+    picked: list[Any] = []
+    for kind in sorted({s.kind for s in found}):
+        mine = [s for s in found if s.kind == kind]
+        for best in (
+            max(mine, key=lambda s: s.power_share or 0.0),
+            max(mine, key=lambda s: s.count),
+        ):
+            if best not in picked:
+                picked.append(best)
     return picked
 
 
