@@ -159,6 +159,7 @@ def build_bot(app: App, voting: VotingService | None = None) -> StewardBot:
     services = build_services(app, voting)
     bot = StewardBot(services)
     bot.scheduler = Scheduler(bot, app.store, app.settings.discord, policy_id=app.policy().id)
+    bot.scheduler.figures = services.figures
     if bot.approvals is not None:
         bot.scheduler.posters.append(bot.approvals.tick)
     return bot
