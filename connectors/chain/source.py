@@ -280,7 +280,7 @@ class _GovernorSync:
                 type="basic",
                 start=self._when(e.vote_start),
                 end=self._when(e.vote_end),
-                snapshot_block=str(e.vote_start),
+                snapshot_block=e.vote_start,
                 state="pending",
                 author=e.proposer,
                 created=created,

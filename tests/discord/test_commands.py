@@ -35,6 +35,7 @@ from connectors.discord_bot.commands import Services
 from connectors.discord_bot.convert import to_kwargs
 from tests.conftest import PROJECT
 from tests.discord import HOSTILE, NOW, copy_store, seed_template
+from tests.fakes import discord_payloads as payloads
 
 APP_ID, GUILD = 900000000000000001, 800000000000000001
 CHANNEL, ELSEWHERE, DM = 700000000000000001, 700000000000000002, 700000000000000003
@@ -59,14 +60,8 @@ class FakeDiscord:
         self, webhook_id: int, token: str, *, payload: dict[str, Any], **_: Any
     ) -> dict[str, Any]:
         self.requests.append(("followup", payload))
-        author = {"id": str(APP_ID), "username": "Steward", "discriminator": "0", "avatar": None}
-        return {
-            **{"id": str(next(_ids)), "channel_id": str(CHANNEL), "author": author, "type": 0},
-            **{"content": payload.get("content") or "", "embeds": payload.get("embeds", [])},
-            **{"timestamp": NOW.isoformat(), "edited_timestamp": None, "tts": False},
-            **{"mention_everyone": False, "mentions": [], "mention_roles": []},
-            **{"attachments": [], "pinned": False, "flags": payload.get("flags", 0)},
-        }
+        author = payloads.user(APP_ID, "Steward")
+        return dict(payloads.message(next(_ids), CHANNEL, author, payload, NOW))
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -76,28 +71,15 @@ class FakeDiscord:
 
 
 def _guild_payload() -> dict[str, Any]:
-    role = {"permissions": "0", "position": 1, "color": 0, "hoist": False, "managed": False}
-    channel = {"type": 0, "position": 0, "permission_overwrites": [], "guild_id": str(GUILD)}
-    return {
-        "id": str(GUILD),
-        "name": "DAO",
-        "owner_id": "1",
-        "roles": [
-            {**role, "id": str(GUILD), "name": "@everyone", "mentionable": False},
-            {**role, "id": str(ADMIN_ROLE), "name": "stewards", "mentionable": True},
-            {**role, "id": str(MEMBER_ROLE), "name": "members", "mentionable": True},
-        ],
-        "channels": [
-            {**channel, "id": str(CHANNEL), "name": "governance"},
-            {**channel, "id": str(ELSEWHERE), "name": "random"},
-        ],
-        "members": [],
-        "member_count": 2,
-        "features": [],
-        "emojis": [],
-        "stickers": [],
-        "unavailable": False,
-    }
+    roles = [
+        payloads.role(ADMIN_ROLE, "stewards", mentionable=True),
+        payloads.role(MEMBER_ROLE, "members", mentionable=True),
+    ]
+    channels = [
+        payloads.text_channel(CHANNEL, "governance", GUILD),
+        payloads.text_channel(ELSEWHERE, "random", GUILD),
+    ]
+    return dict(payloads.guild(GUILD, "DAO", roles, channels))  # type: ignore[arg-type]
 
 
 def _interaction_payload(
@@ -106,36 +88,18 @@ def _interaction_payload(
     command = bot.tree.get_command(name)
     assert isinstance(command, discord.app_commands.Command)
     types = {p.display_name: p.type.value for p in command.parameters}
-    user = {"id": str(USER), "username": "alice", "discriminator": "0", "avatar": None}
-    where: dict[str, Any] = {
-        "guild_id": str(GUILD),
-        "channel": {"id": str(channel), "type": 0, "guild_id": str(GUILD)},
-        "member": {
-            "user": user,
-            "roles": [str(r) for r in roles],
-            "joined_at": NOW.isoformat(),
-            "flags": 0,
-            "permissions": "2048",
-        },
-    }
-    if channel == DM:
-        where = {"user": user, "channel": {"id": str(DM), "type": 1, "recipients": [user]}}
-    return {
-        "id": str(next(_ids)),
-        "application_id": str(APP_ID),
-        "type": 2,
-        "token": "interaction-token",
-        "version": 1,
-        "locale": "en-US",
-        "attachment_size_limit": 8_388_608,
-        "data": {
-            "id": str(next(_ids)),
-            "name": name,
-            "type": 1,
-            "options": [{"name": k, "type": types[k], "value": v} for k, v in options.items()],
-        },
-        **where,
-    }
+    who = payloads.member(USER, "alice", roles, NOW)
+    values = [{"name": k, "type": types[k], "value": v} for k, v in options.items()]
+    payload = payloads.command_interaction(
+        APP_ID,
+        GUILD,
+        channel,
+        who,
+        name,
+        values,
+        dm=channel == DM,  # type: ignore[arg-type]
+    )
+    return dict(payload)
 
 
 async def invoke(
