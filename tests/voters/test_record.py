@@ -14,6 +14,7 @@ from agent.app import App
 from agent.cli.main import app as cli
 from agent.errors import NotFound, StewardError
 from agent.settings import load_settings
+from agent.store import RecordStore
 from agent.voters.service import VoterFigures
 from tests.conftest import PROJECT
 from tests.voters import T0, load_aave, proposal, store_with, vote
@@ -22,7 +23,7 @@ ALICE = "0x" + "a1" * 20
 BOB = "0x" + "b2" * 20
 
 
-def _space(tmp_path: Path):  # type: ignore[no-untyped-def]
+def _space(tmp_path: Path) -> RecordStore:
     """Five proposals a day apart; Alice votes on 1, 3, 4 (with a reason on 4), Bob on all."""
     ps = [
         proposal(
