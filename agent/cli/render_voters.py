@@ -43,18 +43,21 @@ def delegate_record(console: Console, r: DelegateRecord) -> None:
     )
     console.print(Panel("\n".join(lines), title="Delegate record"))
     table = Table(title=f"Votes (newest first, {min(len(r.votes), MAX_VOTES_SHOWN)} shown)")
-    for col in ("when", "proposal", "choice", "power", "outcome", "Steward"):
+    columns = ["when", "proposal", "choice", "power", "outcome"]
+    for col in columns + (["Steward"] if r.delegate_id else []):
         table.add_column(col)
+    mark = {True: " ✓", False: " ✗", None: ""}
     for v in r.votes[:MAX_VOTES_SHOWN]:
-        mark = {True: " ✓", False: " ✗", None: ""}
-        table.add_row(
+        cells = [
             f"{v.at:%Y-%m-%d}",
             escape(v.title[:60]),
             escape(v.choice[:30]),
             f"{v.power:,.2f}",
             escape(v.outcome or "—") + mark[v.with_outcome],
-            escape(v.steward or "—") + mark[v.with_steward],
-        )
+        ]
+        if r.delegate_id:
+            cells.append(escape(v.steward or "—") + mark[v.with_steward])
+        table.add_row(*cells)
     console.print(table)
     for v in r.reasons:
         quote = v.reason if len(v.reason) <= 300 else v.reason[:300] + "…"
