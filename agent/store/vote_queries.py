@@ -72,6 +72,17 @@ class VoteQueries:
             count, last = conn.execute(query.where(_V.c.proposal_uid == uid)).one()
         return VoteStamp(int(count), int(last))
 
+    def space_vote_stamp(self, space: str) -> VoteStamp:
+        """Changes with the space's votes on live proposals (what `space_vote_facts` reads)."""
+        query = (
+            select(func.count(), func.coalesce(func.max(_V.c.created_ts), 0))
+            .join(_P, _P.c.uid == _V.c.proposal_uid)
+            .where(_V.c.space == space, _P.c.deleted_at.is_(None))
+        )
+        with self.engine.connect() as conn:
+            count, last = conn.execute(query).one()
+        return VoteStamp(int(count), int(last))
+
     def space_vote_facts(self, space: str) -> list[VoteFact]:
         """Every stored vote in a space, oldest first (live proposals only)."""
         query = (

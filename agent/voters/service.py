@@ -31,6 +31,8 @@ class VoteStore(Protocol):
 
     def vote_stamp(self, uid: str) -> VoteStamp: ...
 
+    def space_vote_stamp(self, space: str) -> VoteStamp: ...
+
     def space_vote_facts(self, space: str) -> list[VoteFact]: ...
 
     def voter_facts(self, address: str, space: str | None = None) -> list[VoteFact]: ...
@@ -63,6 +65,7 @@ class VoterFigures:
         self.delegates = {k.lower(): v for k, v in (delegates or {}).items()}
         """Configured delegates by address: (delegate id, their recommendations)."""
         self._cache: OrderedDict[str, tuple[VoteStamp, Concentration]] = OrderedDict()
+        self._signals: OrderedDict[str, tuple[VoteStamp, list[Signal]]] = OrderedDict()
 
     def concentration(self, p: Proposal) -> Concentration:
         stamp = self.store.vote_stamp(p.uid)
@@ -110,6 +113,20 @@ class VoterFigures:
         )
 
     def signals(self, space: str, only: list[str] | None = None) -> list[Signal]:
-        facts = self.store.space_vote_facts(space)
-        proposals = {p.uid: p for p in self.store.proposals(space=space)}
-        return find_signals(space, facts, proposals, self.settings.signals, only=only)
+        """A space's signals, most voting power first; cached until its votes change
+        (`show`, `/proposal` and the analyst each ask for one proposal's)."""
+        stamp = self.store.space_vote_stamp(space)
+        hit = self._signals.get(space)
+        if hit is None or hit[0] != stamp:
+            facts = self.store.space_vote_facts(space) if stamp.votes else []
+            proposals = {p.uid: p for p in self.store.proposals(space=space)}
+            found = find_signals(space, facts, proposals, self.settings.signals)
+            found.sort(key=lambda s: (-(s.power_share or 0.0), -s.count))
+            hit = (stamp, found)
+            self._signals[space] = hit
+            if len(self._signals) > _CACHE_SIZE:
+                self._signals.popitem(last=False)
+        if only is None:
+            return list(hit[1])
+        wanted = set(only)
+        return [s for s in hit[1] if wanted.intersection(s.proposal_uids)]

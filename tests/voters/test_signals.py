@@ -118,3 +118,19 @@ def test_real_aave_votes_identical_records_that_chance_explains_are_not_shown(
     assert s.chance == pytest.approx(0.8) and len(s.addresses) == 3
     assert "Worth a look" in s.text and "sybil" not in s.text.lower()
     assert VoterFigures(store).signals("nothing-here") == []
+
+
+def test_signals_are_cached_until_the_space_votes_change(tmp_path: Path) -> None:
+    ps, votes = history()
+    store = store_with(tmp_path, ps, votes)
+    figures = VoterFigures(store)
+    assert figures.signals("dao.eth") == []
+    fresh = [f"0x{0xF000 + i:040x}" for i in range(12)]
+    store.apply_votes(
+        [vote(ps[-1], a, 2, 1.0, T0 + 3 * DAY + 40_000 + i) for i, a in enumerate(fresh)]
+    )
+    [burst] = figures.signals("dao.eth")  # new votes: computed again
+    assert burst.kind == "fresh_burst"
+    assert figures.signals("dao.eth", only=[ps[0].uid]) == []
+    store.mark_deleted([ps[-1].uid])  # its votes no longer count
+    assert figures.signals("dao.eth") == []
