@@ -113,7 +113,16 @@ def measure_synthetic(store: RecordStore, figures: VoterFigures) -> dict[str, An
     out["concentration_100_proposals_warm_s"] = round(
         best_of(lambda: [figures.concentration(p) for p in ps])[0], 4
     )
-    out["signals_space_s"] = round(best_of(lambda: figures.signals("bench.eth"), 3)[0], 4)
+
+    def cold_signals() -> list[Any]:
+        figures._signals.clear()
+        return figures.signals("bench.eth")
+
+    out["signals_space_cold_s"] = round(best_of(cold_signals, 3)[0], 4)
+    out["signals_space_warm_s"] = round(best_of(lambda: figures.signals("bench.eth"), 3)[0], 4)
+
+    out["cli_delegate_s"] = round(_cli(store, ["delegate", busiest, "--json"]), 3)
+    out["cli_show_s"] = round(_cli(store, ["show", ps[-1].uid, "--json"]), 3)
 
     synthetic_space(store, "big.eth", 1, 10_000, 10_000)
     [big] = store.proposals(space="big.eth")
@@ -128,6 +137,20 @@ def measure_synthetic(store: RecordStore, figures: VoterFigures) -> dict[str, An
     out["concentration_10k_votes_warm_s"] = round(best_of(lambda: figures.concentration(big))[0], 5)
     out["concentration_10k_votes"] = c.model_dump(mode="json")
     return out
+
+
+def _cli(store: RecordStore, args: list[str]) -> float:
+    """Median wall seconds of `steward ARGS` as a person runs it (start-up included)."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "STEWARD__DATABASE__URL": store.url, "PYTHONPATH": str(_REPO)}
+    steward = [sys.executable, "-m", "agent.cli.main", *args]
+
+    def run() -> None:
+        subprocess.run(steward, env=env, check=True, capture_output=True, cwd=_REPO)
+
+    return best_of(run, 3)[0]
 
 
 def load_real(store: RecordStore, data: Path) -> list[str]:
