@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, String, func, select, type_coerce
+from sqlalchemy import Engine, Text, cast, func, select
 
 from agent.store import schema
 
@@ -36,22 +36,20 @@ class VoteStamp(NamedTuple):
     last_ts: int
 
 
-_COLUMNS = (_V.c.proposal_uid, _V.c.voter, _V.c.space, type_coerce(_V.c.choice, String))
+_COLUMNS = (_V.c.proposal_uid, _V.c.voter, _V.c.space, cast(_V.c.choice, Text))
 _MORE = (_V.c.voting_power, _V.c.created_ts, _V.c.reason)
 
 
 def _facts(rows: Any) -> list[VoteFact]:
-    """Choices are read as JSON text and decoded once per distinct text: a proposal's
-    thousands of votes share a handful of choices (this is most of the read time saved)."""
+    """Choices are read as JSON text (CAST, on SQLite and PostgreSQL alike) and decoded once
+    per distinct text: a proposal's thousands of votes share a handful of choices, and the
+    JSON column's per-row decoding was most of the read time."""
     decoded: dict[str, Any] = {}
     out = []
     for uid, voter, space, raw, power, ts, reason in rows:
-        choice = raw  # SQLite gives numbers back as numbers; PostgreSQL's driver decodes JSON
-        if isinstance(raw, str):
-            if raw not in decoded:
-                decoded[raw] = json.loads(raw)
-            choice = decoded[raw]
-        out.append(VoteFact(uid, voter, space, choice, power, ts, reason or ""))
+        if raw not in decoded:
+            decoded[raw] = json.loads(raw)
+        out.append(VoteFact(uid, voter, space, decoded[raw], power, ts, reason or ""))
     return out
 
 
