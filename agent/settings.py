@@ -347,7 +347,7 @@ class RunSettings(_Section):
 
 
 _SIGNAL_FIELDS = {
-    "fresh_burst": {"count", "choice", "minutes", "share"},
+    "fresh_burst": {"count", "choice", "minutes", "fresh_share", "share"},
     "equal_power": {"count", "choice", "power", "tolerance", "share"},
     "co_voting": {"count", "proposals", "chance"},
 }
@@ -362,6 +362,8 @@ class SignalSettings(_Section):
     burst_window_min: float = Field(60.0, gt=0)
     """Fresh addresses voting the same way within this many minutes form a burst."""
     burst_min_addresses: int = Field(10, ge=2)
+    burst_min_fresh_share: float = Field(0.5, ge=0, le=1)
+    """...and they must be at least this share of all votes cast on it in that window."""
     burst_min_prior_proposals: int = Field(3, ge=0)
     """A space needs this many earlier proposals with stored votes before an address can look
     'fresh' (with less history every first vote would)."""
@@ -380,8 +382,9 @@ class SignalSettings(_Section):
     wording: dict[str, str] = Field(
         default_factory=lambda: {
             "fresh_burst": "{count} addresses with no earlier vote in this space chose "
-            "{choice} within {minutes} minutes ({share} of the voting power). Worth a look: "
-            "new voters arriving together can be organic (a campaign, an airdrop).",
+            "{choice} within {minutes} minutes ({fresh_share} of the votes cast then, "
+            "{share} of the voting power). Worth a look: new voters arriving together can be "
+            "organic (a campaign, an airdrop).",
             "equal_power": "{count} addresses with near-equal voting power (about {power}, "
             "within {tolerance}) all chose {choice} ({share} of the voting power). Worth a "
             "look: equal balances can come from one source split up, or from a standard grant.",

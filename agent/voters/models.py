@@ -119,6 +119,8 @@ class Signal(_Frozen):
     power_share: float | None = None
     window_start: datetime | None = None
     window_end: datetime | None = None
+    window_votes: int | None = None
+    """Every vote cast on the proposal (fresh or not) in the window centred on the burst."""
     chance: float | None = None
     addresses: list[str] = Field(default_factory=list)
     """Up to `max_listed` of the addresses involved (`count` is the full number)."""

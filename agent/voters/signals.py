@@ -14,6 +14,7 @@ innocent:
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Collection, Mapping, Sequence
 
@@ -52,13 +53,16 @@ def fresh_bursts(
     labelled: Mapping[str, dict[str, str]],
     settings: SignalSettings,
 ) -> list[Signal]:
-    """Per proposal and choice, the densest window of first-time voters, if dense enough."""
+    """Per proposal and choice, the densest window of first-time voters, if dense enough and
+    if they were most of the votes cast then (an organic rush brings regular voters too)."""
     seen: set[str] = set()
     position: dict[str, int] = {}  # proposals in the order their first vote arrived
     fresh: dict[tuple[str, str], list[VoteFact]] = defaultdict(list)
+    times: dict[str, list[int]] = defaultdict(list)
     for f in facts:  # oldest first: a voter is fresh on the vote that is their first here
         if f.proposal_uid not in labelled:
             continue
+        times[f.proposal_uid].append(f.created_ts)
         position.setdefault(f.proposal_uid, len(position))
         if f.voter in seen:
             continue
@@ -72,25 +76,45 @@ def fresh_bursts(
         best = _densest(votes, window)
         if len(best) < settings.burst_min_addresses:
             continue
-        share = _share(sum(v.power for v in best), totals.get(uid, 0.0))
-        text = settings.wording["fresh_burst"].format(
-            count=len(best), choice=choice, minutes=f"{settings.burst_window_min:g}", share=share
-        )
-        out.append(
-            Signal(
-                kind="fresh_burst",
-                space=space,
-                proposal_uids=[uid],
-                text=text,
-                count=len(best),
-                choice=choice,
-                power_share=_ratio(sum(v.power for v in best), totals.get(uid, 0.0)),
-                window_start=utc(best[0].created_ts),
-                window_end=utc(best[-1].created_ts),
-                addresses=[v.voter for v in best[: settings.max_listed]],
-            )
-        )
+        middle = (best[0].created_ts + best[-1].created_ts) // 2  # the window around it
+        lo, hi = middle - window // 2, middle + window - window // 2
+        cast = bisect_right(times[uid], hi) - bisect_left(times[uid], lo)
+        if len(best) / cast < settings.burst_min_fresh_share:
+            continue
+        out.append(_burst(space, uid, choice, best, cast, totals.get(uid, 0.0), settings))
     return out
+
+
+def _burst(
+    space: str,
+    uid: str,
+    choice: str,
+    best: Sequence[VoteFact],
+    cast: int,
+    total: float,
+    settings: SignalSettings,
+) -> Signal:
+    power = sum(v.power for v in best)
+    text = settings.wording["fresh_burst"].format(
+        count=len(best),
+        choice=choice,
+        minutes=f"{settings.burst_window_min:g}",
+        fresh_share=f"{len(best) / cast:.0%}",
+        share=_share(power, total),
+    )
+    return Signal(
+        kind="fresh_burst",
+        space=space,
+        proposal_uids=[uid],
+        text=text,
+        count=len(best),
+        choice=choice,
+        power_share=_ratio(power, total),
+        window_start=utc(best[0].created_ts),
+        window_end=utc(best[-1].created_ts),
+        window_votes=cast,
+        addresses=[v.voter for v in best[: settings.max_listed]],
+    )
 
 
 def equal_power(

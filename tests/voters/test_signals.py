@@ -41,6 +41,8 @@ def test_fresh_burst_is_found_with_its_window_and_addresses(tmp_path: Path) -> N
     assert signal.window_start is not None and signal.window_end is not None
     assert (signal.window_end - signal.window_start).total_seconds() == 11 * 120
     assert "12 addresses with no earlier vote" in signal.text
+    # two regulars voted in the hour around it: 12 of 14
+    assert signal.window_votes == 14 and "(86% of the votes cast then" in signal.text
     assert "sybil" not in signal.text.lower()
 
 
@@ -53,6 +55,25 @@ def test_the_same_newcomers_spread_out_or_too_early_are_not_a_burst(tmp_path: Pa
     (tmp_path / "early").mkdir()
     store = store_with(tmp_path / "early", ps, votes + early)
     assert not [s for s in VoterFigures(store).signals("dao.eth") if s.kind == "fresh_burst"]
+
+
+def test_newcomers_in_a_rush_of_regular_voters_are_not_a_burst(tmp_path: Path) -> None:
+    """An organic rush (a forum post, a deadline) brings regulars too: the 12 newcomers are
+    under half of the 32 votes cast in their hour, so nothing is shown."""
+    ps, votes = history(3)
+    crowd = [f"0x{0xB000 + i:040x}" for i in range(20)]
+    rush = [proposal("p3", created=None, end=None)]
+    votes += [
+        vote(ps[k], a, 1, 5.0, T0 + k * DAY + 10 + i) for k in range(3) for i, a in enumerate(crowd)
+    ]
+    votes += [vote(rush[0], a, 1, 5.0, T0 + 3 * DAY + 100 + i) for i, a in enumerate(crowd)]
+    fresh = [f"0x{0xF000 + i:040x}" for i in range(12)]
+    votes += [vote(rush[0], a, 1, 1.0, T0 + 3 * DAY + 200 + i) for i, a in enumerate(fresh)]
+    store = store_with(tmp_path, ps + rush, votes)
+    assert not [s for s in VoterFigures(store).signals("dao.eth") if s.kind == "fresh_burst"]
+    loose = VotersSettings(signals=SignalSettings(burst_min_fresh_share=0.3))
+    [burst] = [s for s in VoterFigures(store, loose).signals("dao.eth") if s.kind == "fresh_burst"]
+    assert (burst.count, burst.window_votes) == (12, 32)
 
 
 def test_near_equal_power_cluster(tmp_path: Path) -> None:
