@@ -14,6 +14,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.analysis.models import Assessment, Recommendation
+from agent.decode.stored import key_action_briefs
 from agent.models import Proposal, ProposalState, SourceKind, Space
 from agent.store.records import StoredProposal
 from agent.voters.models import Concentration
@@ -90,6 +91,8 @@ class DigestItem(_Frozen):
     escalation_reasons: list[str] = Field(default_factory=list)
     flags: list[str] = Field(default_factory=list)
     hard_rule_failures: list[str] = Field(default_factory=list)
+    actions: list[str] = Field(default_factory=list)
+    """What the proposal executes that a delegate must see (decoded on-chain actions)."""
     outcome: str | None = None
     outcome_from: OutcomeFrom | None = None
     agrees: bool | None = None
@@ -224,6 +227,7 @@ def _item(p: Proposal, a: Assessment | None, now: datetime) -> DigestItem:
         quorum_reached=quorum,
         outcome=outcome,
         outcome_from=outcome_from,
+        actions=key_action_briefs(p.extra, limit=5),
     )
     if a is None:
         return base
