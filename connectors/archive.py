@@ -67,7 +67,7 @@ class ArchiveSource:
 
     def _parse(self, raw: bytes) -> list[Proposal]:
         proposals = []
-        for number, line in enumerate(raw.decode("utf-8", errors="strict").splitlines(), 1):
+        for number, line in enumerate(self._text(raw).splitlines(), 1):
             if not line.strip():
                 continue
             try:
@@ -87,6 +87,16 @@ class ArchiveSource:
         if not proposals:
             raise ArchiveError(f"{self.path}: no proposals in the file")
         return proposals
+
+    def _text(self, raw: bytes) -> str:
+        try:
+            return raw.decode("utf-8", errors="strict")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise ArchiveError(
+                f"{self.path}:{line}: not UTF-8 (byte {raw[exc.start]:#04x} at offset "
+                f"{exc.start}); save the file as UTF-8 and import it again"
+            ) from None
 
 
 def _read(path: Path) -> bytes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,6 +71,48 @@ def test_migrations_are_recorded_once(tmp_path: Path) -> None:
     assert names[:4] == ["m001_initial", "m002_assessments", "m003_posts", "m004_chain"]
     assert names == [m.__name__ for m in MIGRATIONS]
     RecordStore(url)  # re-open: nothing re-applied, nothing fails
+
+
+def test_m007_gives_old_runs_a_process_and_shows_crashed_ones_interrupted(
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    RecordStore(url).close()
+    engine = create_engine(url)
+    with engine.begin() as conn:  # a database from before m007
+        conn.execute(text("DELETE FROM schema_migrations WHERE name = 'm007_run_liveness'"))
+        conn.execute(text("DROP TABLE runs"))
+        conn.execute(
+            text(
+                "CREATE TABLE runs (id INTEGER PRIMARY KEY, source VARCHAR(20) NOT NULL,"
+                " scopes JSON NOT NULL, started_at INTEGER NOT NULL, finished_at INTEGER,"
+                " status VARCHAR(20) NOT NULL, counts JSON, error TEXT)"
+            )
+        )
+        conn.execute(
+            text("INSERT INTO runs VALUES (1, 'snapshot', '[]', 5, NULL, 'running', NULL, NULL)")
+        )
+    engine.dispose()
+    store = RecordStore(url)
+    (old,) = store.last_runs()
+    assert old.status == "running" and old.pid is None  # nothing to check it by
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    run_id = store.start_run("snapshot", ["a.eth"])
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE runs SET pid = :pid WHERE id = :id"),
+            {"pid": int(gone.stdout), "id": run_id},
+        )
+    assert store.last_runs(1)[0].status == "interrupted"
+    mine = store.start_run("snapshot", ["a.eth"])
+    assert store.last_runs(1)[0].status == "running" and store.last_runs(1)[0].id == mine
 
 
 def test_m004_adds_the_vote_block_column_to_an_old_database(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
+from agent.cli.consoles import err_console
 from agent.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def _run(application: App) -> None:
             "no Discord bot token: set STEWARD__DISCORD__TOKEN (or discord.token in your "
             "config); `steward bot --dry-run` works without one"
         )
-    err = Console(stderr=True)
+    err = err_console()
     if not settings.channels:
         err.print("[yellow]warning:[/] discord.channels is empty: commands will answer nowhere")
     bot = build_bot(application)

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-from rich.console import Console
+
+from agent.cli.consoles import err_console
 
 
 def register(app: typer.Typer, open_app: object) -> None:
@@ -63,7 +64,7 @@ def register(app: typer.Typer, open_app: object) -> None:
             if out:
                 out.parent.mkdir(parents=True, exist_ok=True)
                 out.write_text(text, encoding="utf-8")
-                Console(stderr=True).print(
+                err_console().print(
                     f"digest written to {out} ({len(d.new)} new, {len(d.closing)} closing, "
                     f"{len(d.ended)} ended)"
                 )

@@ -120,9 +120,15 @@ def status(
                 r.source,
                 ", ".join(r.scopes),
                 _when(r.started_at),
-                r.status,
+                _run_status(r),
                 escape(detail),
             )
         console.print(rt)
     if index_count is not None:
         console.print(f"vector index: {index_count} chunks")
+
+
+def _run_status(run: RunRecord) -> str:
+    if run.status == "interrupted" and run.last_seen:
+        return f"[yellow]interrupted[/] (last seen {_when(run.last_seen)})"
+    return run.status

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from agent.cli.consoles import err_console
 from agent.errors import ConfigError
 
 
@@ -32,7 +32,7 @@ def register(app: typer.Typer, open_app: object) -> None:
         from agent.chat.schedule import plan_posts
         from connectors.discord_webhook import WebhookSender
 
-        err = Console(stderr=True)
+        err = err_console()
         with open_app(ctx) as application:  # type: ignore[operator]
             settings = application.settings.discord
             if settings.webhook_url is None:

@@ -56,6 +56,16 @@ def m006_decisions(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.vote_decisions])
 
 
+def m007_run_liveness(conn: Connection) -> None:
+    """Runs remember their process and when they last made progress (crashed → interrupted)."""
+    if not inspect(conn).has_table("runs"):
+        schema.metadata.create_all(conn, tables=[schema.runs])
+    columns = {c["name"] for c in inspect(conn).get_columns("runs")}
+    for name, kind in (("pid", "INTEGER"), ("host", "VARCHAR(255)"), ("seen_at", "INTEGER")):
+        if name not in columns:  # a fresh database got them from m001's create_all
+            conn.execute(text(f"ALTER TABLE runs ADD COLUMN {name} {kind}"))
+
+
 MIGRATIONS: list[Migration] = [
     m001_initial,
     m002_assessments,
@@ -63,6 +73,7 @@ MIGRATIONS: list[Migration] = [
     m004_chain,
     m005_voting,
     m006_decisions,
+    m007_run_liveness,
 ]
 
 

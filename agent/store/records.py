@@ -53,6 +53,8 @@ class ProposalRef(BaseModel):
     deleted: bool
     block: int | None = None
     """The block a chain proposal was created in (None for other sources)."""
+    votes_count: int | None = None
+    """How many votes the source said the proposal has when last read (None: unknown)."""
 
 
 class StoredProposal(BaseModel):
@@ -259,6 +261,7 @@ class RecordStore(Bookkeeping, AssessmentLog, PostLog):
                     votes_complete=bool(r.votes_complete),
                     deleted=r.deleted_at is not None,
                     block=(r.data.get("extra") or {}).get("created_block"),
+                    votes_count=r.data.get("votes_count"),
                 )
                 for r in conn.execute(query)
             ]
@@ -304,6 +307,13 @@ class RecordStore(Bookkeeping, AssessmentLog, PostLog):
             if cursor:
                 self._write_cursor(conn, cursor, now)
         return new
+
+    def mark_votes_complete(self, uids: Sequence[str]) -> None:
+        """No vote can arrive any more for these proposals: the votes pass skips them."""
+        with self.engine.begin() as conn:
+            for start in range(0, len(uids), 500):
+                batch = list(uids[start : start + 500])
+                conn.execute(update(_P).where(_P.c.uid.in_(batch)).values(votes_complete=True))
 
     def rewind_votes(self, source: str, space: str, from_block: int, cursor: CursorUpdate) -> int:
         """A reorg undid blocks >= from_block: drop their votes and move the cursor back,
