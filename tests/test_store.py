@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -230,3 +230,29 @@ def test_posts_are_claimed_once_and_failures_stay_pending(store: RecordStore) ->
     assert store.subscribe("c1", "ens.eth") and not store.subscribe("c1", "ens.eth")
     assert store.subscriptions() == [("c1", "ens.eth")]
     assert store.unsubscribe("c1", "ens.eth") and not store.unsubscribe("c1", "ens.eth")
+
+
+def test_vote_queries_for_the_voter_views(store: RecordStore) -> None:
+    """Every kind of choice reads back as stored; addresses match in any case; deleted
+    proposals' votes leave the space's figures."""
+    store.apply_proposals([_p("0x1", end=T0), _p("0x2", end=T0 + timedelta(days=9))])
+    choices = [1, [1, 3], {"1": 2.0, "2": 1.0}, "custom", 2]
+    votes = [_v(f"0x{i:040x}", 1_767_225_600 + i, choice=c) for i, c in enumerate(choices)]
+    votes.append(_v("0xAbC0000000000000000000000000000000000001", 1_767_225_700))
+    store.apply_votes(votes)
+    facts = {f.voter: f for f in store.vote_facts("snapshot:0x1")}
+    assert [facts[v.voter].choice for v in votes[:5]] == choices
+    assert store.vote_stamp("snapshot:0x1") == (6, 1_767_225_700)
+    assert store.vote_stamp("snapshot:nope") == (0, 0)
+    [mine] = store.voter_facts("0xabc0000000000000000000000000000000000001")
+    assert mine.voter == "0xAbC0000000000000000000000000000000000001"
+    assert store.voter_facts("0xabc0000000000000000000000000000000000001", "other.eth") == []
+    assert store.space_vote_stamp("a.eth").votes == 6
+    assert [f.created_ts for f in store.space_vote_facts("a.eth")] == sorted(
+        f.created_ts for f in facts.values()
+    )
+    assert store.proposals_ending_since("a.eth", int((T0 + timedelta(days=1)).timestamp())) == [
+        "snapshot:0x2"
+    ]
+    store.mark_deleted(["snapshot:0x1"])
+    assert store.space_vote_facts("a.eth") == [] and store.space_vote_stamp("a.eth").votes == 0

@@ -97,7 +97,8 @@ def _dry_run(application: App, as_json: bool) -> None:
     settings = application.settings.discord
     now = datetime.now(UTC)
     policy_id = application.policy().id
-    planned = plan_posts(application.store, settings, now=now, policy_id=policy_id)
+    figures = application.voter_figures()
+    planned = plan_posts(application.store, settings, now=now, policy_id=policy_id, figures=figures)
     preview: list[Message] = []
     if not planned:
         digest = build_digest(
@@ -105,6 +106,7 @@ def _dry_run(application: App, as_json: bool) -> None:
             now=now,
             since=parse_since(settings.digest_since),
             policy_id=policy_id,
+            figures=figures,
         )
         preview = digest_messages(digest)
     channels = [str(c) for c in settings.digest_channels]

@@ -59,6 +59,7 @@ def register(app: typer.Typer, open_app: object) -> None:
                 spaces=space or None,
                 policy_id=policy_id,
                 closing_window=closing,
+                figures=application.voter_figures(),
             )
             text = render(d, fmt)
             if out:

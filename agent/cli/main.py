@@ -108,12 +108,13 @@ def ingest(
         ),
     ] = None,
     from_file: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
             "--from-file",
             exists=True,
             dir_okay=False,
-            help="Import an archive (JSON Lines) instead of calling Snapshot.",
+            help="Import an archive (JSON Lines) instead of calling Snapshot (repeatable: "
+            "proposals and Governor votes files together, checked before anything is stored).",
         ),
     ] = None,
     full: Annotated[
@@ -269,6 +270,10 @@ def show(
         assert stored is not None
         history = store.history(matches[0])
         votes = store.vote_count(matches[0])
+        figures = application.voter_figures()
+        who = figures.concentration(stored.proposal)
+        p = stored.proposal
+        signals = figures.signals(p.space, only=[p.uid]) if votes else []
         if as_json:
             _print_json(
                 {
@@ -278,11 +283,13 @@ def show(
                     "last_seen": stored.last_seen,
                     "indexed_chunks": stored.indexed_chunks,
                     "votes_stored": votes,
+                    "concentration": who.model_dump(mode="json"),
+                    "signals": [s.model_dump(mode="json") for s in signals],
                     "history": [h.model_dump(mode="json", exclude={"body"}) for h in history],
                 }
             )
         else:
-            render.proposal(Console(), stored, votes, history)
+            render.proposal(Console(), stored, votes, history, who, signals)
 
 
 @app.command()
@@ -333,6 +340,7 @@ def _register_more() -> None:
         digest_cmd,
         run_cmd,
         vote_cmd,
+        voters_cmd,
         webhook_cmd,
     )
 
@@ -344,6 +352,7 @@ def _register_more() -> None:
     vote_cmd.register(app, _app)
     answer_cmd.register(app, _app)
     run_cmd.register(app, _app)
+    voters_cmd.register(app, _app)
 
 
 _register_more()

@@ -38,6 +38,7 @@ def register(app: typer.Typer, open_app: object) -> None:
             if settings.webhook_url is None:
                 raise ConfigError("discord.webhook_url is not set (STEWARD__DISCORD__WEBHOOK_URL)")
             policy_id = application.policy().id
+            figures = application.voter_figures()
             with WebhookSender(settings.webhook_url.get_secret_value()) as sender:
                 while True:
                     retried = retry_unsent(application.store, sender)
@@ -47,6 +48,7 @@ def register(app: typer.Typer, open_app: object) -> None:
                         now=datetime.now(UTC),
                         policy_id=policy_id,
                         targets="webhook",
+                        figures=figures,
                     )
                     report = deliver(planned, application.store, sender)
                     posted = report.posted + retried.posted

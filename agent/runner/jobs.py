@@ -213,7 +213,12 @@ def post_webhook(app: App, sender: Sender, *, now: datetime) -> PostResult:
 
     retried = retry_unsent(app.store, sender)
     planned = plan_posts(
-        app.store, app.settings.discord, now=now, policy_id=app.policy().id, targets="webhook"
+        app.store,
+        app.settings.discord,
+        now=now,
+        policy_id=app.policy().id,
+        targets="webhook",
+        figures=app.voter_figures(),
     )
     report = deliver(planned, app.store, sender)
     failed = {**retried.failed, **report.failed}

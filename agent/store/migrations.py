@@ -66,6 +66,12 @@ def m007_run_liveness(conn: Connection) -> None:
             conn.execute(text(f"ALTER TABLE runs ADD COLUMN {name} {kind}"))
 
 
+def m008_voter_views(conn: Connection) -> None:
+    """Delegate records look votes up by address (any case); signals read a space's votes."""
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_votes_voter ON votes (lower(voter))"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_votes_space_ts ON votes (space, created_ts)"))
+
+
 MIGRATIONS: list[Migration] = [
     m001_initial,
     m002_assessments,
@@ -74,6 +80,7 @@ MIGRATIONS: list[Migration] = [
     m005_voting,
     m006_decisions,
     m007_run_liveness,
+    m008_voter_views,
 ]
 
 

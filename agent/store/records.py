@@ -26,6 +26,7 @@ from agent.store.bookkeeping import Bookkeeping
 from agent.store.migrations import migrate
 from agent.store.posts import PostLog
 from agent.store.upsert import upsert_rows
+from agent.store.vote_queries import VoteQueries
 
 _P = schema.proposals
 _COMPUTED = {"uid", "content_hash"}
@@ -103,7 +104,7 @@ def _proposal_row(p: Proposal, now: int) -> dict[str, Any]:
     }
 
 
-class RecordStore(Bookkeeping, AssessmentLog, PostLog):
+class RecordStore(Bookkeeping, AssessmentLog, PostLog, VoteQueries):
     """SQL store for proposals, votes, spaces, cursors and runs."""
 
     def __init__(self, url: str) -> None:
