@@ -128,7 +128,7 @@ class ArchiveSource:
     def _parse(self, path: Path) -> _File:
         raw = _read(path)
         f = _File(path=path, digest=hashlib.sha256(raw).hexdigest())
-        for number, line in enumerate(_text(path, raw).splitlines(), 1):
+        for number, line in enumerate(_text(raw, path).splitlines(), 1):
             if not line.strip():
                 continue
             try:
@@ -169,7 +169,7 @@ def _describe(exc: Exception) -> str:
     return f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
 
 
-def _text(path: Path, raw: bytes) -> str:
+def _text(raw: bytes, path: Path) -> str:
     try:
         return raw.decode("utf-8", errors="strict")
     except UnicodeDecodeError as exc:
