@@ -16,7 +16,8 @@ from pydantic import ValidationError
 from agent.decode.models import ActionFlag, DecodedAction
 
 UNLIMITED = Decimal("Infinity")
-_MOVES = frozenset({"treasury_outflow", "eth_value"})
+_MOVES = frozenset({"treasury_outflow", "stream", "eth_value"})
+"""Money that leaves: transfers and allowances, streams (their full deposit), ether."""
 
 
 def stored_actions(extra: Mapping[str, Any]) -> list[DecodedAction]:
@@ -94,8 +95,16 @@ def action_briefs(extra: Mapping[str, Any]) -> list[str]:
         lines: list[str] = []
         for a in actions:
             flags = ", ".join(f"{f.severity}:{f.kind}" for f in a.flags)
-            lines.append("  " * depth + a.summary + (f" [{flags}]" if flags else ""))
+            lines.append("  " * depth + _where(a) + a.summary + (f" [{flags}]" if flags else ""))
             lines += walk(a.inner, depth + 1)
         return lines
 
     return walk(stored_actions(extra), 0)
+
+
+def _where(action: DecodedAction) -> str:
+    """`(on Polygon, delegatecall) `: how a call runs, when that is not a plain call here."""
+    notes = ([f"on {action.chain}"] if action.chain else []) + (
+        ["delegatecall"] if action.delegatecall else []
+    )
+    return f"({', '.join(notes)}) " if notes else ""
