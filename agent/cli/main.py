@@ -178,6 +178,7 @@ def ingest(
             except IngestFailed as exc:
                 err.print(f"[yellow]partial:[/] {exc.counts.model_dump()}")
                 raise
+            simulated = _simulate_after_ingest(application) if chain else []
             if not no_index and not application.store.index_tasks():
                 index_counts = IndexCounts()  # nothing to do: don't even open Chroma
             elif not no_index:
@@ -193,10 +194,22 @@ def ingest(
                 {
                     "counts": counts.model_dump(),
                     "index": index_counts.model_dump() if index_counts else None,
+                    "simulated": [
+                        {"uid": r.uid, "status": r.status, "why": r.why} for r in simulated
+                    ],
                 }
             )
         else:
             render.ingest_summary(Console(), counts, index_counts)
+            for report in simulated:
+                Console().print(f"simulation {report.uid}: {report.status} {report.why or ''}")
+
+
+def _simulate_after_ingest(application: App) -> list[Any]:
+    """Open proposals of chains with `simulate: true` whose report is missing or stale."""
+    if not any(c.simulate for c in application.settings.chains):
+        return []
+    return list(application.simulation_service().run_due())
 
 
 @app.command()
@@ -314,6 +327,7 @@ def _register_more() -> None:
         bot_cmd,
         digest_cmd,
         run_cmd,
+        simulate_cmd,
         vote_cmd,
         webhook_cmd,
     )
@@ -326,6 +340,7 @@ def _register_more() -> None:
     vote_cmd.register(app, _app)
     answer_cmd.register(app, _app)
     run_cmd.register(app, _app)
+    simulate_cmd.register(app, _app)
 
 
 _register_more()

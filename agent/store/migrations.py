@@ -56,6 +56,11 @@ def m006_decisions(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.vote_decisions])
 
 
+def m007_simulations(conn: Connection) -> None:
+    """Fork simulations of on-chain proposals, versioned by report hash."""
+    schema.metadata.create_all(conn, tables=[schema.simulations])
+
+
 MIGRATIONS: list[Migration] = [
     m001_initial,
     m002_assessments,
@@ -63,6 +68,7 @@ MIGRATIONS: list[Migration] = [
     m004_chain,
     m005_voting,
     m006_decisions,
+    m007_simulations,
 ]
 
 

@@ -38,8 +38,7 @@ _NO_ARCHIVE = (
 
 def anvil_binary(configured: str | None = None) -> Path:
     """`configured`, else `anvil` on PATH, else the npm package under contracts/."""
-    candidates = [configured] if configured else []
-    candidates.append(shutil.which("anvil"))
+    candidates: list[str | None] = [configured, shutil.which("anvil")]
     candidates += [str(p) for p in sorted(NODE_MODULES.glob("@foundry-rs/anvil-*/bin/anvil"))]
     for found in candidates:
         if found and os.access(found, os.X_OK):

@@ -235,13 +235,14 @@ def admin_events(recs: list[Any]) -> list[AdminChange]:
         elif kind in (ROLE_GRANTED, ROLE_REVOKED) and len(topics) == 4:
             granted = kind == ROLE_GRANTED
             role, account = _role(topics[1]), _addr(topics[2])
+            verb = f"granted {role} to" if granted else f"revoked {role} from"
             out.append(
                 AdminChange(
                     kind="role_granted" if granted else "role_revoked",
                     contract=where,
                     role=role,
                     account=account,
-                    detail=f"{'granted' if granted else 'revoked'} {role} {'to' if granted else 'from'} {account}",
+                    detail=f"{verb} {account}",
                 )
             )
         elif kind == ADMIN_CHANGED and len(data) >= 130:
@@ -284,7 +285,7 @@ def slot_changes(chain: Chain, contracts: set[str], before: int) -> list[AdminCh
                         kind=kind,
                         contract=address,
                         before=a,
-                        after=b,  # type: ignore[arg-type]
+                        after=b,
                         detail=f"EIP-1967 {kind} slot {a} → {b}",
                     )
                 )
@@ -316,7 +317,7 @@ def prestate_diffs(chain: Chain, txs: list[str]) -> list[dict[str, Any]] | None:
 
 
 def storage_changes(diffs: list[dict[str, Any]]) -> list[StorageChange]:
-    first: dict[tuple[str, str], str] = {}
+    first: dict[tuple[str, str], str] = {}  # (contract, slot) → value
     last: dict[tuple[str, str], str] = {}
     for diff in diffs:
         pre, post = diff.get("pre") or {}, diff.get("post") or {}
@@ -324,7 +325,7 @@ def storage_changes(diffs: list[dict[str, Any]]) -> list[StorageChange]:
             before = dict((pre.get(account) or {}).get("storage") or {})
             after = dict((post.get(account) or {}).get("storage") or {})
             for slot in set(before) | set(after):
-                key = (Web3.to_checksum_address(account), slot)
+                key = (str(Web3.to_checksum_address(account)), str(slot))
                 first.setdefault(key, before.get(slot, "0x" + "00" * 32))
                 last[key] = after.get(slot, "0x" + "00" * 32)
     per: dict[str, list[tuple[str, str, str]]] = {}
@@ -362,8 +363,9 @@ def eth_changes(
         fees[payer] = fees.get(payer, 0) + int(r["gasUsed"]) * int(r.get("effectiveGasPrice", 0))
     changes = []
     for account in sorted(accounts - miners - ex.helpers):
-        before = int(chain.w3.eth.get_balance(account, ex.before_block))
-        after = int(chain.w3.eth.get_balance(account, "latest"))
+        who = Web3.to_checksum_address(account)
+        before = int(chain.w3.eth.get_balance(who, ex.before_block))
+        after = int(chain.w3.eth.get_balance(who, "latest"))
         delta = after - before + fees.get(account, 0)
         if delta:
             changes.append(

@@ -14,7 +14,7 @@ import requests
 from web3 import Web3
 from web3.exceptions import Web3Exception
 
-from agent.decode.models import KnownContract, TokenInfo
+from agent.decode.models import KnownContract
 from agent.errors import SimulationFailed
 from agent.simulate.models import SimFlag, SimulationReport, SimulationRequest, not_simulated
 from connectors.chain import sim_report as rep
