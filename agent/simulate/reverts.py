@@ -54,6 +54,6 @@ def describe_revert(data: bytes) -> str:
         if selector in _TABLE:
             name, types = _TABLE[selector]
             return f"{name}({', '.join(_show(v) for v in decode(types, body))})"
-    except Exception:  # noqa: BLE001 - malformed revert data still gets a message
+    except Exception:  # noqa: BLE001, S110 - malformed revert data still gets a message
         pass
     return ("0x" + data.hex())[:MAX_REASON]

@@ -7,6 +7,7 @@ dies on start.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -65,10 +66,8 @@ class ForkNode:
             os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(timeout=STOP_TIMEOUT)
         except (subprocess.TimeoutExpired, ProcessLookupError):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             self.process.wait(timeout=STOP_TIMEOUT)
 
 

@@ -187,9 +187,10 @@ class GovernorPath:
             run = function_signature_to_4byte_selector("execute(uint256)") + encode(
                 ["uint256"], [pid]
             )
-        if self.state() == "succeeded":
-            if not self.c.ok(self.c.send(self.c.sender, self.gov, queue)):
-                raise _OutOfReach("queue() reverted")
+        if self.state() == "succeeded" and not self.c.ok(
+            self.c.send(self.c.sender, self.gov, queue)
+        ):
+            raise _OutOfReach("queue() reverted")
         eta = self._eta()
         if eta:
             self.c.warp_to(eta)
