@@ -80,6 +80,22 @@ def flows(report: SimulationReport, dao: set[str]) -> SimulatedFlows:
     )
 
 
+def current_flows(report: SimulationReport | None, content_hash: str) -> SimulatedFlows | None:
+    """The flows of a simulation made for this version of the proposal; None otherwise."""
+    if report is None or not report.simulated or report.content_hash != content_hash:
+        return None
+    found = flows(report, set(report.dao))
+    hidden = [f.detail for f in report.flags if f.kind == "hidden_outflow"]
+    return found.model_copy(update={"hidden": hidden})
+
+
+def escalations(report: SimulationReport | None, content_hash: str) -> list[str]:
+    """Why a human must look, from the simulation: reverts and hidden outflows (high flags)."""
+    if report is None or report.content_hash != content_hash or not report.simulated:
+        return []
+    return [f"simulation: {f.detail}" for f in report.flags if f.severity == "high"]
+
+
 def mismatches(simulated: SimulatedFlows, decoded: Sequence[DecodedAction]) -> list[SimFlag]:
     """An outflow the simulation saw and the decoded calldata did not (or showed less of)."""
     shown = outflow_totals(decoded)

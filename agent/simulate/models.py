@@ -113,6 +113,9 @@ class SimulationReport(_Frozen):
     method_note: str | None = None
     """Why the method was chosen (e.g. why the governor path was out of reach)."""
     executor: str | None = None
+    dao: list[str] = Field(default_factory=list)
+    """Lower-cased addresses counted as the DAO's own (executor, governor, configured
+    treasuries): money leaving them is an outflow."""
     fork_block: int | None = None
     chain_head: int | None = None
     actions: list[ActionOutcome] = Field(default_factory=list)

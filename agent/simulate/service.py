@@ -135,7 +135,7 @@ class SimulationService:
             return report
         dao = self.dao(report, proposal, chain)
         extra = mismatches(flows(report, dao), stored_actions(proposal.extra))
-        return report.model_copy(update={"flags": [*report.flags, *extra]}) if extra else report
+        return report.model_copy(update={"flags": [*report.flags, *extra], "dao": sorted(dao)})
 
     @staticmethod
     def dao(report: SimulationReport, proposal: Proposal, chain: ChainSettings) -> set[str]:
