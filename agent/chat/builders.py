@@ -31,7 +31,11 @@ _MAX_CHOICES = 8
 
 
 def proposal_message(
-    stored: StoredProposal, assessment: Assessment | None, votes_stored: int
+    stored: StoredProposal,
+    assessment: Assessment | None,
+    votes_stored: int,
+    *,
+    simulation: str | None = None,
 ) -> Message:
     """/proposal: everything a delegate needs to decide, in one embed."""
     p = stored.proposal
@@ -39,6 +43,7 @@ def proposal_message(
     optional = [
         ("Flags", _lines(_flags(assessment), 200)),
         ("Decoded actions", _lines(action_briefs(p.extra), 200)),
+        ("Simulation", simulation or ""),
         ("Tally so far" if p.is_open else "Tally", _tally(p, votes_stored)),
         ("State", _timing(p)),
         ("Links", _links(p)),

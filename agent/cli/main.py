@@ -264,6 +264,7 @@ def show(
         assert stored is not None
         history = store.history(matches[0])
         votes = store.vote_count(matches[0])
+        report = store.latest_simulation(matches[0])
         if as_json:
             _print_json(
                 {
@@ -274,10 +275,21 @@ def show(
                     "indexed_chunks": stored.indexed_chunks,
                     "votes_stored": votes,
                     "history": [h.model_dump(mode="json", exclude={"body"}) for h in history],
+                    "simulation": {
+                        "report_hash": report.report_hash(),
+                        **report.model_dump(mode="json"),
+                    }
+                    if report
+                    else None,
                 }
             )
         else:
             render.proposal(Console(), stored, votes, history)
+            if report is not None:
+                from agent.cli.render_simulation import simulation
+
+                stale = report.content_hash != stored.proposal.content_hash
+                simulation(Console(), report, report.report_hash(), stale=stale)
 
 
 @app.command()

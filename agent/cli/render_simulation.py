@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from agent.simulate.flows import summary
 from agent.simulate.models import SimulationReport
 
 
-def simulation(console: Console, report: SimulationReport, report_hash: str) -> None:
-    console.print(f"[bold]Simulation[/] {report_hash[:12]}  {summary(report)}", highlight=False)
+def simulation(
+    console: Console, report: SimulationReport, report_hash: str, *, stale: bool = False
+) -> None:
+    when = f"{report.created:%Y-%m-%d %H:%M} UTC" + (" · of an earlier version" if stale else "")
+    line = summary(report, set(report.dao) or None)
+    console.print(
+        f"[bold]Simulation[/] {report_hash[:12]} ({when})  {escape(line)}", highlight=False
+    )
     if not report.simulated:
         return
     console.print(
@@ -20,12 +27,18 @@ def simulation(console: Console, report: SimulationReport, report_hash: str) -> 
     )
     for flag in report.flags:
         colour = {"high": "red", "warn": "yellow"}.get(flag.severity, "dim")
-        console.print(f"[{colour}]{flag.severity}[/] {flag.kind}: {flag.detail}", highlight=False)
+        console.print(
+            f"[{colour}]{flag.severity}[/] {flag.kind}: {escape(flag.detail)}", highlight=False
+        )
     table = Table("#", "target", "status", "gas", "reason", box=None)
     for a in report.actions:
         code = "" if a.target_has_code else " (no code)"
         table.add_row(
-            str(a.index + 1), a.target + code, a.status, f"{a.gas_used or 0:,}", a.reason or ""
+            str(a.index + 1),
+            a.target + code,
+            a.status,
+            f"{a.gas_used or 0:,}",
+            escape(a.reason or ""),
         )
     console.print(table)
     for m in report.token_moves:

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.analysis.models import Assessment, Recommendation
 from agent.models import Proposal, ProposalState, SourceKind, Space
+from agent.simulate.flows import summary
+from agent.simulate.models import SimulationReport
 from agent.store.records import StoredProposal
 
 OutcomeFrom = Literal["source", "state", "votes"]
@@ -53,6 +55,8 @@ class DigestStore(Protocol):
     def latest_assessments(
         self, uids: list[str], policy_id: str | None = None
     ) -> dict[str, Assessment]: ...
+
+    def latest_simulation(self, uid: str) -> SimulationReport | None: ...
 
 
 class _Frozen(BaseModel):
@@ -98,6 +102,8 @@ class DigestItem(_Frozen):
     outcome_from: OutcomeFrom | None = None
     agrees: bool | None = None
     """Did the outcome match the recommendation? None: no assessment, abstain, or unclear."""
+    simulation: str | None = None
+    """One line from the fork simulation of this version ("simulated (governor): …")."""
 
 
 class Digest(_Frozen):
@@ -163,7 +169,7 @@ def build_digest(
     found = store.latest_assessments(uids, policy_id) if uids else {}
 
     def items(ps: list[Proposal]) -> list[DigestItem]:
-        return [_item(p, found.get(p.uid), now) for p in ps]
+        return [_simulated(_item(p, found.get(p.uid), now), p, store) for p in ps]
 
     return Digest(
         generated=now,
@@ -176,6 +182,13 @@ def build_digest(
         ended=items(ended),
         flagged_hidden=len(hidden),
     )
+
+
+def _simulated(item: DigestItem, p: Proposal, store: DigestStore) -> DigestItem:
+    report = store.latest_simulation(p.uid) if p.source == "chain" else None
+    if report is None or report.content_hash != p.content_hash:
+        return item
+    return item.model_copy(update={"simulation": summary(report, set(report.dao) or None)})
 
 
 def _load(store: DigestStore, spaces: Sequence[str] | None) -> list[Proposal]:

@@ -26,6 +26,7 @@ from agent.digest.render import parse_since
 from agent.errors import NotFound, StewardError
 from agent.models import Proposal, ProposalState
 from agent.settings import DiscordSettings
+from agent.simulate.flows import summary
 from agent.store import RecordStore
 from connectors.discord_bot.access import RateLimiter, is_admin
 from connectors.discord_bot.convert import to_kwargs
@@ -115,7 +116,12 @@ def proposal_detail(store: RecordStore, ref: str, policy_id: str | None) -> Mess
     if stored is None:  # deleted between the two reads
         raise NotFound(f"No stored proposal matches {ref[:100]!r}.")
     assessment = store.latest_assessment(stored.proposal.uid, policy_id)
-    return builders.proposal_message(stored, assessment, store.vote_count(stored.proposal.uid))
+    report = store.latest_simulation(stored.proposal.uid)
+    sim = None
+    if report is not None and report.content_hash == stored.proposal.content_hash:
+        sim = summary(report, set(report.dao) or None)
+    votes = store.vote_count(stored.proposal.uid)
+    return builders.proposal_message(stored, assessment, votes, simulation=sim)
 
 
 def digest_now(services: Services, since: str) -> list[Message]:
