@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from eth_abi import decode
-from eth_utils import function_signature_to_4byte_selector
+from eth_utils import function_signature_to_4byte_selector, is_address, to_checksum_address
 
 _KNOWN = (
     "OwnableUnauthorizedAccount(address)",
@@ -38,7 +38,11 @@ _TABLE = _table()
 
 
 def _show(value: object) -> str:
-    return "0x" + value.hex() if isinstance(value, bytes) else str(value)
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, str) and is_address(value):
+        return to_checksum_address(value)
+    return str(value)
 
 
 def describe_revert(data: bytes) -> str:

@@ -38,8 +38,12 @@ _NO_ARCHIVE = (
 
 
 def anvil_binary(configured: str | None = None) -> Path:
-    """`configured`, else `anvil` on PATH, else the npm package under contracts/."""
-    candidates: list[str | None] = [configured, shutil.which("anvil")]
+    """`configured` (and only it, when given), else `anvil` on PATH, else the npm package."""
+    if configured:
+        if os.access(configured, os.X_OK) and Path(configured).is_file():
+            return Path(configured)
+        raise SimulationFailed(f"anvil is not installed at {configured} (chains[].simulate_anvil)")
+    candidates: list[str | None] = [shutil.which("anvil")]
     candidates += [str(p) for p in sorted(NODE_MODULES.glob("@foundry-rs/anvil-*/bin/anvil"))]
     for found in candidates:
         if found and os.access(found, os.X_OK):
