@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,7 +26,7 @@ class SimulatedFlows(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     report_hash: str
-    outflows: dict[str, Decimal] = Field(default_factory=dict)
+    outflows: dict[str, Annotated[Decimal, Field(allow_inf_nan=True)]] = Field(default_factory=dict)
     """Human amounts leaving DAO addresses, per upper-case symbol (ETH for ether)."""
     recipients: set[str] = Field(default_factory=set)
     """Lower-cased addresses that received money or an allowance from the DAO."""
