@@ -11,7 +11,8 @@ The "mainnet" is an anvil on 127.0.0.1 with the project's OpenZeppelin governor 
 fork reads it over HTTP, as it would a hosted provider (without the network latency, which
 on a real provider dominates the fork phase: every state slot touched is fetched once).
 
-    .venv/bin/python bench/simulate_bench.py [--repeat 3] [--open 10] [--out bench/results/simulate.json]
+    .venv/bin/python bench/simulate_bench.py [--repeat 3] [--open 10]
+        [--out bench/results/simulate.json]
 """
 
 from __future__ import annotations
