@@ -24,6 +24,9 @@ from agent.simulate.models import Method, SimulationRequest
 STATES = ("pending", "active", "canceled", "defeated", "succeeded", "queued", "expired", "executed")
 NEVER = frozenset({"canceled", "executed", "expired"})
 MAX_HOLDERS = 20
+MAX_MINED_BLOCKS = 1_000
+"""anvil mines block by block, each slower than the last (about 2 s for 1,000, 30 s for
+5,000 here): a governor whose voting ends further ahead in blocks is run from its timelock."""
 
 
 @dataclass
@@ -220,6 +223,13 @@ class GovernorPath:
         window = self.window()
         if state in ("pending", "active") and window is None:
             raise _OutOfReach("the governor's voting window could not be read")
+        if state in ("pending", "active") and window and not self.uses_timestamps():
+            ahead = window[1] + 1 - self.c.w3.eth.block_number
+            if ahead > MAX_MINED_BLOCKS:
+                raise _OutOfReach(
+                    f"voting ends {ahead:,} blocks ahead, more than the {MAX_MINED_BLOCKS:,} "
+                    "anvil can mine in reasonable time"
+                )
         note = f"governor path from state {state}"
         if state == "pending" and window:
             self.advance_past(window[0])

@@ -11,6 +11,7 @@ from eth_utils import keccak
 from web3 import Web3
 
 from agent.decode.models import RawAction, TokenInfo
+from agent.decode.names import role_name
 from agent.simulate.models import (
     ActionOutcome,
     AdminChange,
@@ -208,9 +209,10 @@ def token_moves(recs: list[Any], token_info: TokenLookup) -> list[TokenMove]:
 
 
 def _role(word: str) -> str:
+    """The role's name where known (`SPENDER_ROLE`), else its hash."""
     if int(word, 16) == 0:
         return "DEFAULT_ADMIN_ROLE"
-    return word
+    return role_name(bytes.fromhex(word[2:])) or word
 
 
 def admin_events(recs: list[Any]) -> list[AdminChange]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from eth_utils import keccak
 from web3 import Web3
 
+from connectors.chain import sim_exec
 from connectors.chain.simulator import ForkSimulator
 from tests.chain.actions import call_action, grant_spender, send_eth, transfer_token, upgrade_box
 from tests.chain.deploy import BOX_VALUE
@@ -63,7 +65,7 @@ def test_oz_proposal_through_the_governor_reports_what_it_moves_and_changes(
     assert (role.contract, role.account, role.role) == (
         treasury.address,
         spender,
-        "0x" + keccak(text="SPENDER_ROLE").hex(),
+        "SPENDER_ROLE",
     )
     changed = {s.contract: s.slots for s in report.storage}
     assert changed[usdc.address] == 2  # two balances
@@ -129,3 +131,17 @@ def test_a_pending_bravo_proposal_goes_through_queue_and_execute(mainnet: Mainne
     assert report.method == "governor", report.method_note
     [change] = [c for c in report.admin_changes if c.kind == "implementation"]
     assert change.after == dep.assets.box_v2.address
+
+
+def test_voting_too_many_blocks_ahead_is_run_from_the_timelock(
+    mainnet: Mainnet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sim_exec, "MAX_MINED_BLOCKS", 5)  # the set's voting lasts 50 blocks
+    dep = mainnet.oz
+    _, req = proposed(dep, [grant_spender(dep.assets.treasury, dep.voters[2])], "# Far ahead")
+
+    report = ForkSimulator(mainnet.node.url).simulate(req)
+
+    assert report.method == "timelock_impersonation"
+    assert "blocks ahead" in (report.method_note or "")
+    assert [c.role for c in report.admin_changes] == ["SPENDER_ROLE"]
