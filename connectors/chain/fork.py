@@ -8,11 +8,13 @@ dies on start.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -75,6 +77,13 @@ class ForkNode:
             self.process.wait(timeout=STOP_TIMEOUT)
 
 
+def _die_with_parent() -> None:
+    """Linux: anvil gets SIGTERM when this process dies, even by a signal that skips our
+    `finally` (a SIGKILL, an unhandled SIGTERM): no orphaned fork keeps running."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -114,7 +123,11 @@ def fork(
     args += ["--no-rate-limit", "--accounts", "1", "--silent"]
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            args,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         node = ForkNode(process, f"http://127.0.0.1:{port}")
         try:
