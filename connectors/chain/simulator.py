@@ -47,7 +47,7 @@ class ForkSimulator:
         try:
             return self._simulate(req, started)
         except SimulationFailed as exc:
-            return not_simulated(req, redact(str(exc), self._url), self.clock())
+            return not_simulated(req, _classified(redact(str(exc), self._url)), self.clock())
         except (requests.RequestException, ConnectionError) as exc:
             return not_simulated(req, _connection_why(exc, started, self.timeout_s), self.clock())
         except (Web3Exception, ValueError) as exc:
@@ -145,6 +145,13 @@ def _connection_why(exc: Exception, started: float, limit: float) -> str:
     if time.monotonic() - started > limit:
         return f"time limit exceeded ({limit:g} s)"
     return f"the fork stopped answering ({exc.__class__.__name__})"
+
+
+def _classified(message: str) -> str:
+    """An upstream state read that failed for want of history says so plainly."""
+    if "failed on the fork" in message and any(m in message.lower() for m in _ARCHIVE):
+        return "the chain's RPC has no archive state for that block"
+    return message
 
 
 def _web3_why(message: str) -> str:
