@@ -7,7 +7,7 @@ need them start fast.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from agent.models import Proposal
     from agent.settings import ChainSettings
     from agent.simulate.service import SimulationService, Simulator
+    from agent.voters.service import VoterFigures
     from agent.voting.service import VotingService
 
 
@@ -115,7 +116,7 @@ class App:
             from connectors.llm import build_chat_model
 
             model = build_chat_model(self.settings.llm)
-            tools = AnalysisTools(self.store, self.index, self.embedder)
+            tools = AnalysisTools(self.store, self.index, self.embedder, self.voter_figures())
             return LLMAnalyst(
                 model,
                 self.settings.llm.model,
@@ -130,7 +131,9 @@ class App:
     def confidence_cap(self, analyst: Analyst) -> float:
         return self.settings.analysis.offline_confidence_cap if analyst.id == "offline" else 1.0
 
-    def archive_source(self, path: Path, space: str | None = None) -> ProposalSource:
+    def archive_source(
+        self, path: Path | Sequence[Path], space: str | None = None
+    ) -> ProposalSource:
         from connectors.archive import ArchiveSource
 
         return ArchiveSource(path, space=space)
@@ -168,6 +171,29 @@ class App:
             secrets=sinks.secrets,
             live=live,
         )
+
+    def voter_figures(self) -> VoterFigures:
+        """Delegate records, concentration and signals; names from the config, and each
+        configured delegate's record compared with Steward's recommendations for them."""
+        from agent.voters.service import Recommend, VoterFigures
+
+        names = {c.address: c.name for chain in self.settings.chains for c in chain.contracts}
+        delegates: dict[str, tuple[str, Recommend]] = {}
+        for d in self.settings.voting.delegates:
+            names.setdefault(d.address, d.id)
+            delegates[d.address] = (d.id, self._recommendations(d.policy))
+        return VoterFigures(self.store, self.settings.voters, names=names, delegates=delegates)
+
+    def _recommendations(self, policy_path: str) -> Callable[[list[str]], dict[str, str]]:
+        def recommended(uids: list[str]) -> dict[str, str]:
+            try:
+                policy_id = self.policy(policy_path).id
+            except ConfigError:
+                return {}  # a broken policy file is reported where it is used to vote
+            found = self.store.latest_assessments(uids, policy_id)
+            return {uid: a.choice or a.recommendation for uid, a in found.items()}
+
+        return recommended
 
     def _voting_analyst(self) -> Analyst:
         if "_analyst" not in self.__dict__:

@@ -23,7 +23,7 @@ import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,40 +92,47 @@ def _delegate(flag: bool) -> dict[str, bool]:
     return {"delegatecall": bool(flag)} if "delegatecall" in RawAction.model_fields else {}
 
 
-def governor_samples(path: Path) -> Iterator[Sample]:
-    for line in path.read_text().splitlines():
-        row = json.loads(line)
-        targets = row.get("targets") or []
-        if not targets:
-            continue
-        calldatas = _hex_list(row["calldatas_hex"])
-        delegate = row.get("with_delegatecalls") or [False] * len(targets)
-        values = row.get("values") or [0] * len(targets)
-        actions = [
-            RawAction(target=t, value=int(v), signature=s, calldata=c, **_delegate(d))
-            for t, v, s, c, d in zip(
-                targets, values, row["signatures"], calldatas, delegate, strict=True
-            )
-        ]
-        yield Sample(f"{row['dao']}#{row['proposal_id']}", row["dao"], actions)
+def governor_sample(row: dict[str, Any]) -> Sample | None:
+    """A `governor-proposals.jsonl` record (Bravo-style, Aave with delegatecalls)."""
+    targets = row.get("targets") or []
+    if not targets:
+        return None
+    calldatas = _hex_list(row["calldatas_hex"])
+    delegate = row.get("with_delegatecalls") or [False] * len(targets)
+    values = row.get("values") or [0] * len(targets)
+    actions = [
+        RawAction(target=t, value=int(v), signature=s, calldata=c, **_delegate(d))
+        for t, v, s, c, d in zip(
+            targets, values, row["signatures"], calldatas, delegate, strict=True
+        )
+    ]
+    return Sample(f"{row['dao']}#{row['proposal_id']}", row["dao"], actions)
 
 
-def calldata_samples(path: Path) -> Iterator[Sample]:
-    for line in path.read_text().splitlines():
-        row = json.loads(line)
-        calls = row["calldata"].get("executableCalls") or []
-        actions = [
-            RawAction(target=c["target"], value=int(c.get("value") or 0), calldata=c["calldata"])
-            for c in calls
-        ]
-        yield Sample(f"{row['dao']}:{row['folder']}", row["dao"], actions)
+def calldata_sample(row: dict[str, Any]) -> Sample:
+    """A `governor-proposal-calldata.jsonl` record (OpenZeppelin-style calls)."""
+    calls = row["calldata"].get("executableCalls") or []
+    actions = [
+        RawAction(target=c["target"], value=int(c.get("value") or 0), calldata=c["calldata"])
+        for c in calls
+    ]
+    return Sample(f"{row['dao']}:{row['folder']}", row["dao"], actions)
+
+
+def sample_of(row: dict[str, Any]) -> Sample | None:
+    """Either file's record as a sample; None for a proposal with no actions."""
+    if row.get("record_type") == "governor_proposal_calldata":
+        return calldata_sample(row)
+    return governor_sample(row)
 
 
 def load(data: Path) -> list[Sample]:
-    return [
-        *governor_samples(data / "governor-proposals.jsonl"),
-        *calldata_samples(data / "governor-proposal-calldata.jsonl"),
+    rows = [
+        json.loads(line)
+        for name in ("governor-proposals.jsonl", "governor-proposal-calldata.jsonl")
+        for line in (data / name).read_text().splitlines()
     ]
+    return [s for s in map(sample_of, rows) if s is not None]
 
 
 def _name(action: DecodedAction) -> str | None:
@@ -163,8 +170,10 @@ def measure(samples: Iterable[Sample]) -> dict[str, Any]:
     money = upgrade = money_flagged = upgrade_flagged = 0
     missed: Counter[str] = Counter()
     delegatecalls = chains = targets_named = money_flags = money_in_units = 0
+    by_dao: dict[str, Counter[str]] = {}
     started = time.perf_counter()
     for sample in samples:
+        dao = by_dao.setdefault(sample.dao, Counter())
         decoded = decode_actions(sample.actions)
         for raw, action in zip(sample.actions, decoded, strict=False):
             top += 1
@@ -173,6 +182,8 @@ def measure(samples: Iterable[Sample]) -> dict[str, Any]:
             for node in action.walk():
                 nested += node is not action
                 named_all += node.function is not None or _is_bare(node)
+                dao["calls"] += 1
+                dao["named"] += node.function is not None or _is_bare(node)
                 full_all += _fully_decoded(node) or _is_bare(node)
                 if node.function is None and not _is_bare(node):
                     key = _unnamed_key(node, raw.signature if node is action else "")
@@ -209,6 +220,9 @@ def measure(samples: Iterable[Sample]) -> dict[str, Any]:
         "named_all_pct": _share(named_all, total),
         "all_args_decoded_top_level_pct": _share(full_top, top),
         "all_args_decoded_all_pct": _share(full_all, total),
+        "named_all_pct_by_dao": {
+            name: _share(c["named"], c["calls"]) for name, c in sorted(by_dao.items())
+        },
         "containers_opened": sum(containers.values()),
         "containers_by_function": dict(containers.most_common()),
         "delegatecalls_marked": delegatecalls,

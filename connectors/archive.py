@@ -1,7 +1,8 @@
 """Import proposals from an exported archive file (JSON Lines).
 
-Three shapes are understood, line by line:
+Shapes understood, line by line:
 - Steward's own export: one `Proposal` as JSON per line;
+- on-chain Governor proposals and votes (`connectors/governor_archive.py`);
 - the ENS DAO docs archive (`ep`, `title`, `status`, `body`, …);
 - DAO improvement-proposal repositories (`dao`, `id`, `title`, `status`, …).
 The whole file is validated before anything is stored: a bad line is an
@@ -14,7 +15,8 @@ import ast
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -22,71 +24,160 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from agent.errors import ArchiveError
-from agent.models import Proposal, ProposalState
-from agent.ports import ProposalPage, SyncItem, SyncState
+from agent.models import Proposal, ProposalState, Vote
+from agent.ports import ProposalPage, SyncItem, SyncState, VotePage
 from agent.store.records import CursorUpdate
+from connectors.governor_archive import (
+    is_governor_proposal,
+    is_governor_vote,
+    to_governor_proposal,
+    to_governor_vote,
+    vote_proposal_uid,
+)
 
 SOURCE: Final = "archive"
 _BATCH = 50
 _DISCUSSION = re.compile(r"\*\*Discussion Thread\*\*\s*\|\s*\[[^\]]*\]\((https?://[^)\s]+)\)")
 
 
+@dataclass
+class _File:
+    """One archive file, parsed and validated in full before anything is stored."""
+
+    path: Path
+    digest: str
+    proposals: list[Proposal] = field(default_factory=list)
+    votes: dict[str, list[Vote]] = field(default_factory=dict)
+    """Votes by proposal uid, in file order."""
+    vote_lines: dict[str, int] = field(default_factory=dict)
+    """The first line naming each proposal uid, for errors."""
+
+
 class ArchiveSource:
-    """A ProposalSource reading one JSONL archive; resumable by line."""
+    """A ProposalSource reading JSONL archives (proposals, Governor votes); resumable.
+
+    Every file is parsed and checked before the first item is yielded, so a bad line
+    anywhere, or a vote whose proposal is neither in these files nor stored, stops
+    the import with nothing written. Proposal files go first, so a vote file given
+    with its proposal file in one command finds them.
+    """
 
     name = SOURCE
 
-    def __init__(self, path: str | Path, *, space: str | None = None) -> None:
-        self.path = Path(path)
+    def __init__(
+        self, path: str | Path | Sequence[str | Path], *, space: str | None = None
+    ) -> None:
+        paths = [path] if isinstance(path, str | Path) else list(path)
+        self.paths = [Path(p) for p in paths]
         self.space = space
+        self._files: dict[str, _File] | None = None
+        names = [p.name for p in self.paths]
+        if len(set(names)) != len(names):
+            raise ArchiveError("two archive files share a name: " + ", ".join(names))
+
+    @property
+    def path(self) -> Path:
+        return self.paths[0]
 
     def scopes(self) -> list[str]:
-        return [self.path.name]
+        """File names, vote files last (parsing, and its errors, wait for `sync`)."""
+        return [p.name for p in sorted(self.paths, key=_starts_with_a_vote)]
 
     def sync(
         self, scope: str, state: SyncState, *, full: bool = False, votes: bool = True
     ) -> Iterator[SyncItem]:
-        raw = _read(self.path)
-        digest = hashlib.sha256(raw).hexdigest()
-        proposals = self._parse(raw)
+        files = self._parsed_files()
+        self._check_votes(files, state)
+        f = files[scope]
+        pages: list[SyncItem] = []
         cursor_scope = f"file:{scope}"
+        for offset in range(0, len(f.proposals), _BATCH):
+            pages.append(ProposalPage(proposals=f.proposals[offset : offset + _BATCH]))
+        if votes:
+            pages += [
+                VotePage(proposal_uid=uid, votes=vs, complete=True) for uid, vs in f.votes.items()
+            ]
         cursor = None if full else state.get_cursor(SOURCE, cursor_scope)
         # Resume an interrupted import of the same file; a finished one is re-read in
         # full (cheap, idempotent) so the counts say "unchanged" rather than nothing.
-        done = cursor.get("done", 0) if cursor and cursor.get("sha256") == digest else 0
-        start = done if done < len(proposals) else 0
-        for offset in range(start, len(proposals), _BATCH):
-            batch = proposals[offset : offset + _BATCH]
-            done = offset + len(batch)
-            yield ProposalPage(
-                proposals=batch,
-                cursor=CursorUpdate(
-                    source=SOURCE, scope=cursor_scope, value={"sha256": digest, "done": done}
-                ),
+        done = cursor.get("done", 0) if cursor and cursor.get("sha256") == f.digest else 0
+        start = done if done < len(pages) else 0
+        for position in range(start, len(pages)):
+            update = CursorUpdate(
+                source=SOURCE, scope=cursor_scope, value={"sha256": f.digest, "done": position + 1}
             )
+            yield pages[position].model_copy(update={"cursor": update})
 
-    def _parse(self, raw: bytes) -> list[Proposal]:
-        proposals = []
-        for number, line in enumerate(raw.decode("utf-8", errors="strict").splitlines(), 1):
+    def _parsed_files(self) -> dict[str, _File]:
+        if self._files is None:
+            self._files = {p.name: self._parse(p) for p in self.paths}
+        return self._files
+
+    def _check_votes(self, files: dict[str, _File], state: SyncState) -> None:
+        """Every vote's proposal must be in these files or already stored."""
+        here = {p.uid for f in files.values() for p in f.proposals}
+        for f in files.values():
+            for uid, line in f.vote_lines.items():
+                if uid not in here and state.get(uid) is None:
+                    raise ArchiveError(
+                        f"{f.path}:{line}: vote for proposal {uid}, which is neither in "
+                        "the files given nor stored: import its proposals first "
+                        "(or in the same command)"
+                    )
+
+    def _parse(self, path: Path) -> _File:
+        raw = _read(path)
+        f = _File(path=path, digest=hashlib.sha256(raw).hexdigest())
+        for number, line in enumerate(_text(raw, path).splitlines(), 1):
             if not line.strip():
                 continue
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ArchiveError(f"{self.path}:{number}: not valid JSON ({exc.msg})") from None
+                raise ArchiveError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
             if not isinstance(record, dict):
-                raise ArchiveError(f"{self.path}:{number}: expected a JSON object")
+                raise ArchiveError(f"{path}:{number}: expected a JSON object")
             try:
-                proposals.append(to_proposal(record, self.space))
+                if is_governor_vote(record):
+                    uid, space = vote_proposal_uid(record, self.space)
+                    f.votes.setdefault(uid, []).append(to_governor_vote(record, uid, space))
+                    f.vote_lines.setdefault(uid, number)
+                else:
+                    f.proposals.append(to_proposal(record, self.space))
             except ValidationError as exc:
                 first = exc.errors()[0]
-                field = ".".join(str(x) for x in first["loc"])
-                raise ArchiveError(f"{self.path}:{number}: {field}: {first['msg']}") from None
+                where = ".".join(str(x) for x in first["loc"])
+                raise ArchiveError(f"{path}:{number}: {where}: {first['msg']}") from None
             except (KeyError, TypeError, ValueError) as exc:
-                raise ArchiveError(f"{self.path}:{number}: {exc}") from None
-        if not proposals:
-            raise ArchiveError(f"{self.path}: no proposals in the file")
-        return proposals
+                raise ArchiveError(f"{path}:{number}: {_describe(exc)}") from None
+        if not f.proposals and not f.votes:
+            raise ArchiveError(f"{path}: no proposals or votes in the file")
+        return f
+
+
+def _starts_with_a_vote(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            first = next((line for line in fh if line.strip()), b"")
+        record = json.loads(first)
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and is_governor_vote(record)
+
+
+def _describe(exc: Exception) -> str:
+    return f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+
+
+def _text(raw: bytes, path: Path) -> str:
+    try:
+        return raw.decode("utf-8", errors="strict")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ArchiveError(
+            f"{path}:{line}: not UTF-8 (byte {raw[exc.start]:#04x} at offset "
+            f"{exc.start}); save the file as UTF-8 and import it again"
+        ) from None
 
 
 def _read(path: Path) -> bytes:
@@ -98,6 +189,8 @@ def _read(path: Path) -> bytes:
 
 def to_proposal(record: dict[str, Any], space: str | None) -> Proposal:
     """Recognise the record's shape and map it onto the domain model."""
+    if is_governor_proposal(record):
+        return to_governor_proposal(record, space)
     if "ep" in record:
         return _from_ens_docs(record, space or "ens.eth")
     if "dao" in record and "body" in record:

@@ -16,7 +16,9 @@ Sources:
 - @compound-finance/compound-js: Compound's governor, Comptroller, cTokens and their
   underlying tokens on Ethereum;
 - @uniswap/sdk-core: Uniswap's governors, timelock, factories and routers, and the ENS
-  registry, per chain.
+  registry, per chain;
+- @ensdomains/ensjs: ENS's registry, registrars, controllers, resolvers and name wrapper on
+  Ethereum (an ES module that needs viem: its address table is read as text).
 """
 
 from __future__ import annotations
@@ -37,13 +39,17 @@ UNISWAP = ("@uniswap/default-token-list", "22.21.0")
 AAVE = ("@bgd-labs/aave-address-book", "4.44.22")
 COMPOUND = ("@compound-finance/compound-js", "0.6.2")
 UNISWAP_SDK = ("@uniswap/sdk-core", "7.19.4")
+ENSJS = ("@ensdomains/ensjs", "4.3.1")
 CHAINS = {
     1: "Ethereum",
     10: "OP Mainnet",
     56: "BNB Chain",
     100: "Gnosis",
     137: "Polygon",
+    324: "zkSync Era",
     8453: "Base",
+    59144: "Linea",
+    534352: "Scroll",
     42161: "Arbitrum One",
     42170: "Arbitrum Nova",
     43114: "Avalanche",
@@ -75,8 +81,8 @@ _KINDS = (
     (re.compile(r"PROXY_ADMIN"), "proxy"),
     (re.compile(r"SAFE$|GUARDIAN$"), "multisig"),
 )
-Entry = tuple[int, str, str, str, str | None, int | None]
-"""(chain id, address, name, kind, symbol, decimals)."""
+Entry = tuple[int, str, str, str, str | None, int | None, str | None]
+"""(chain id, address, name, kind, symbol, decimals, underlying token or `ETH`)."""
 
 
 def fetch(package: str, version: str, into: Path) -> tuple[Path, dict[str, Any]]:
@@ -119,6 +125,7 @@ def uniswap_tokens(root: Path) -> Iterator[Entry]:
                 "token",
                 token["symbol"],
                 int(token["decimals"]),
+                None,
             )
 
 
@@ -130,27 +137,43 @@ def aave_contracts(root: Path) -> Iterator[Entry]:
             continue
         for name, value in sorted(exports.items()):
             if isinstance(value, str) and _ADDRESS.match(value):
-                yield chain, value, f"{label} {name}", _kind(name), None, None
+                yield chain, value, f"{label} {name}", _kind(name), None, None, None
+
+
+def aave_assets(root: Path) -> Iterator[Entry]:
+    """Listed assets and their aTokens (Aave's keys: `USDCn` is native USDC, hence
+    after the token list, whose symbols are the tokens' own)."""
+    for module, label in AAVE_MODULES.items():
+        exports = node_exports(root / "dist" / f"{module}.js")
+        chain = int(exports.get("CHAIN_ID", 0))
+        if chain not in CHAINS:
+            continue
         for symbol, asset in sorted((exports.get("ASSETS") or {}).items()):
             decimals = int(asset["decimals"])
-            yield chain, asset["UNDERLYING"], symbol, "token", symbol, decimals
+            underlying = asset["UNDERLYING"]
+            yield chain, underlying, symbol, "token", symbol, decimals, None
             if _ADDRESS.match(asset.get("A_TOKEN", "")):
                 name = f"{label} a{symbol}"
-                yield chain, asset["A_TOKEN"], name, "token", f"a{symbol}", decimals
+                yield chain, asset["A_TOKEN"], name, "token", f"a{symbol}", decimals, underlying
 
 
 def compound_contracts(root: Path) -> Iterator[Entry]:
     constants = node_exports(root / "dist" / "nodejs" / "constants.js")
     decimals: dict[str, int] = constants["decimals"]
-    for name, address in sorted(constants["address"]["mainnet"].items()):
+    mainnet: dict[str, str] = constants["address"]["mainnet"]
+    markets = set(constants["cTokens"])
+    for name, address in sorted(mainnet.items()):
         if not isinstance(address, str) or not _ADDRESS.match(address):
             continue
         if name in decimals:
-            label = f"Compound {name}" if name.startswith("c") else name
-            yield 1, address, label, "token", name, int(decimals[name])
+            # compound-js's own convention: cDAI holds DAI, cETH holds ether
+            held = name[1:] if name in markets else None
+            underlying = "ETH" if held == "ETH" else mainnet.get(held or "")
+            label = f"Compound {name}" if name in markets else name
+            yield 1, address, label, "token", name, int(decimals[name]), underlying
         else:
             kind = "governor" if "Governor" in name else _kind(name.upper())
-            yield 1, address, f"Compound {name}", kind, None, None
+            yield 1, address, f"Compound {name}", kind, None, None, None
 
 
 def uniswap_contracts(root: Path) -> Iterator[Entry]:
@@ -164,7 +187,26 @@ def uniswap_contracts(root: Path) -> Iterator[Entry]:
             continue  # a token: the token list has it, with its decimals
         for chain, address in sorted(per_chain.items()):
             if int(chain) in CHAINS and isinstance(address, str) and _ADDRESS.match(address):
-                yield int(chain), address, label, _kind(base), None, None
+                yield int(chain), address, label, _kind(base), None, None, None
+
+
+_ENS_BLOCK = re.compile(r"\[mainnet\.id\]: \{(.*?)\n    \},", re.S)
+_ENS_ENTRY = re.compile(r"(\w+): \{\s*address: '(0x[0-9a-fA-F]{40})'")
+
+
+def ens_contracts(root: Path) -> Iterator[Entry]:
+    text = (root / "dist" / "contracts" / "consts.js").read_text()
+    block = _ENS_BLOCK.search(text)
+    for name, address in _ENS_ENTRY.findall(block.group(1) if block else ""):
+        words = re.sub(r"([A-Z])", r" \1", name).strip()
+        kind = (
+            "ens_registry"
+            if name == "ensRegistry"
+            else ("ens_resolver" if name.endswith("Resolver") else "other")
+        )
+        label = words[0].upper() + words[1:]
+        label = label.replace("Ens ", "ENS ", 1) if name.startswith("ens") else f"ENS {label}"
+        yield 1, address, label, kind, None, None, None
 
 
 def merge(*sources: Iterator[Entry]) -> list[Entry]:
@@ -182,13 +224,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="steward-book-") as tmp:
         folder = Path(tmp)
-        packages = (COMPOUND, AAVE, UNISWAP_SDK, UNISWAP)
+        packages = (COMPOUND, AAVE, UNISWAP_SDK, ENSJS, UNISWAP)
         fetched = {pkg: fetch(pkg, version, folder) for pkg, version in packages}
         entries = merge(
             compound_contracts(fetched[COMPOUND[0]][0]),
             aave_contracts(fetched[AAVE[0]][0]),
+            ens_contracts(fetched[ENSJS[0]][0]),
             uniswap_contracts(fetched[UNISWAP_SDK[0]][0]),
             uniswap_tokens(fetched[UNISWAP[0]][0]),
+            aave_assets(fetched[AAVE[0]][0]),
         )
         sources = [
             {
@@ -201,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
     book = {
         "_about": "Generated by scripts/build_address_book.py; do not edit by hand. "
-        "contracts: [chain id, address, name, kind, symbol, decimals].",
+        "contracts: [chain id, address, name, kind, symbol, decimals, underlying].",
         "sources": sources,
         "chains": {str(k): v for k, v in CHAINS.items()},
         "contracts": [list(e) for e in entries],

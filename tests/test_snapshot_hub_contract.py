@@ -45,7 +45,8 @@ from connectors.snapshot import queries
 from connectors.snapshot.reconcile import fetch_cast_vote
 from connectors.snapshot.schema import REQUIRED_WHERE_NULLABLE, ROOT_MODELS, RawProposal, RawVote
 from connectors.snapshot.schema import parse as read_answer
-from connectors.snapshot.source import to_proposal, to_vote
+from connectors.snapshot.source import to_proposal
+from connectors.snapshot.vote_pass import to_vote
 from tests.conftest import PROJECT
 from tests.fakes.snapshot_hub import SCHEMA, SCHEMA_PATH, FakeHub
 from tests.pipeline import Pipeline

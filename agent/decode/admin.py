@@ -130,7 +130,7 @@ def _upgrade(call: Call) -> Outcome:
     if not data:
         return Outcome(summary, [flag("upgrade", "high", summary)])
     proxy = call.addr("proxy") if "proxy" in call.args else call.target
-    inner = InnerCall(target=proxy, value=0, calldata=data, caller=call.caller)
+    inner = InnerCall(target=proxy, value=0, calldata=data, **call.by_caller())
     return Outcome(summary + " and call", [flag("upgrade", "high", summary)], inner=[inner])
 
 

@@ -32,10 +32,15 @@ def _raw() -> dict[str, Any]:
 def address_book() -> dict[tuple[int, str], KnownContract]:
     """(chain id, lower-cased address) → contract."""
     book: dict[tuple[int, str], KnownContract] = {}
-    for chain, address, name, kind, symbol, decimals in _raw()["contracts"]:
+    for chain, address, name, kind, symbol, decimals, *rest in _raw()["contracts"]:
         known_kind: ContractKind = kind if kind in _KINDS else "other"
         book[(int(chain), address.lower())] = KnownContract(
-            address=address, name=name, kind=known_kind, symbol=symbol, decimals=decimals
+            address=address,
+            name=name,
+            kind=known_kind,
+            symbol=symbol,
+            decimals=decimals,
+            underlying=rest[0] if rest else None,
         )
     return book
 

@@ -15,7 +15,7 @@ from eth_utils import to_checksum_address
 
 from agent.decode.context import Context
 from agent.decode.models import ActionFlag
-from agent.decode.names import bytes32_label
+from agent.decode.names import bytes32_label, short_text
 from agent.decode.signatures import Function
 from agent.decode.values import clean_text, short
 
@@ -33,6 +33,8 @@ class InnerCall:
     delegatecall: bool = False
     """The caller runs the target's code as its own (Safe operation 1, Aave executors)."""
     chain: str | None = None
+    caller_address: str | None = None
+    """The address that makes the call, when known (a container, or its own caller)."""
     """Set when a cross-chain message carries the call: the chain it runs on."""
 
 
@@ -59,6 +61,15 @@ class Call:
     caller: str
     delegatecall: bool = False
     """This call runs as a delegatecall: the calls it makes are made by `caller`."""
+    caller_address: str | None = None
+
+    def by_target(self) -> dict[str, Any]:
+        """InnerCall fields for a call this contract makes itself (a timelock, a Safe)."""
+        return {"caller": self.where, "caller_address": self.target}
+
+    def by_caller(self) -> dict[str, Any]:
+        """InnerCall fields for a call made by whoever made this one (multicall, upgrades)."""
+        return {"caller": self.caller, "caller_address": self.caller_address}
 
     @property
     def where(self) -> str:
@@ -106,7 +117,8 @@ def _brief(ctx: Context, value: Any, abi_type: ABIType) -> str:
     if base == "string":
         return repr(clean_text(bytes(value).decode("utf-8", "replace"), 30))
     if isinstance(value, bytes):
-        return short("0x" + value.hex()) if value else "0x"
+        named = short_text(value) if len(value) == 32 else None
+        return named or (short("0x" + value.hex()) if value else "0x")
     if isinstance(value, tuple):
         return "(…)"
     return str(value)

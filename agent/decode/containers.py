@@ -9,6 +9,7 @@ makes its own; a MultiSend run by delegatecall makes them as the Safe that ran i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from eth_abi import decode as abi_decode
@@ -44,7 +45,7 @@ def _safe_exec(call: Call) -> Outcome:
         call.addr("to"),
         call.uint("value"),
         bytes(call.args["data"]),
-        caller=call.where,
+        **call.by_target(),
         delegatecall=operation == 1,
     )
     how = " by delegatecall" if operation == 1 else ""
@@ -54,7 +55,8 @@ def _safe_exec(call: Call) -> Outcome:
 def _multi_send(call: Call) -> Outcome:
     """Packed entries: operation (1 byte), to (20), value (32), length (32), data."""
     data = bytes(call.args["transactions"])
-    caller = call.caller if call.delegatecall else call.where
+    maker = call.by_caller() if call.delegatecall else call.by_target()
+    caller = maker["caller"]
     inner: list[InnerCall] = []
     flags: list[ActionFlag] = []
     at = 0
@@ -70,10 +72,41 @@ def _multi_send(call: Call) -> Outcome:
             flags.append(flag("undecodable", "high", "a MultiSend entry does not parse"))
             break
         payload = data[at + 85 : at + 85 + size]
-        inner.append(InnerCall(to, value, payload, caller=caller, delegatecall=operation == 1))
+        inner.append(InnerCall(to, value, payload, **maker, delegatecall=operation == 1))
         at += 85 + size
     summary = f"MultiSend batch of {len(inner)} call(s) made by {caller}"
     return Outcome(summary, flags, inner=inner, join_inner=len(inner) == 1)
+
+
+def _delegate_exec(call: Call) -> Outcome:
+    """`execute(address, bytes)`: the executor runs the target's code as its own."""
+    inner = InnerCall(
+        call.addr("upgrade"),
+        0,
+        bytes(call.args["upgradeCallData"]),
+        **call.by_target(),
+        delegatecall=True,
+    )
+    return Outcome(f"{call.where} runs the code of {call.who('upgrade')}", inner=[inner])
+
+
+def _execute_call(call: Call) -> Outcome:
+    target, data = call.addr("target"), bytes(call.args["targetCallData"])
+    inner = InnerCall(target, call.value, data, **call.by_target())
+    return Outcome(f"{call.where} calls {call.who('target')}", inner=[inner])
+
+
+def _roles_exec(call: Call) -> Outcome:
+    """Zodiac Roles: a role member has the modifier's Safe make the call."""
+    operation = call.uint("operation")
+    inner = InnerCall(
+        call.addr("to"),
+        call.uint("value"),
+        bytes(call.args["data"]),
+        caller=f"the Safe behind {call.where}",
+        delegatecall=operation == 1,
+    )
+    return Outcome(f"Call through the roles of {call.where}", inner=[inner])
 
 
 def _aave_queue(call: Call) -> Outcome:
@@ -81,7 +114,7 @@ def _aave_queue(call: Call) -> Outcome:
     arrays = [list(call.args[k]) for k in ("targets", "values", "signatures", "calldatas")]
     delegate = list(call.args["withDelegatecalls"])
     summary = f"Queue {len(arrays[0])} action(s) on {call.where}"
-    inner = _bravo_batch(call.where, arrays, delegate)
+    inner = _bravo_batch(call.by_target(), arrays, delegate)
     if inner is None:
         detail = "the queued arrays differ in length: the timelock will revert"
         return Outcome(summary, [flag("undecodable", "high", detail)])
@@ -89,7 +122,7 @@ def _aave_queue(call: Call) -> Outcome:
 
 
 def _bravo_batch(
-    caller: str,
+    maker: dict[str, Any],
     arrays: Sequence[list[Any]],
     delegate: list[Any] | None = None,
     chain: str | None = None,
@@ -105,7 +138,7 @@ def _bravo_batch(
             int(v),
             bytes(d),
             signature=bytes(s).decode("utf-8", "replace") if isinstance(s, bytes) else str(s),
-            caller=caller,
+            **maker,
             delegatecall=bool(f),
             chain=chain,
         )
@@ -122,8 +155,13 @@ def _cross_chain(call: Call, chain: str, inner: list[InnerCall], note: str = "")
 def _retryable(call: Call) -> Outcome:
     chain = ARBITRUM_INBOXES.get(call.target.lower(), "an Arbitrum chain")
     caller = f"{call.caller} (aliased on {chain})"
+    sender = _l2_alias(call.caller_address) if call.caller_address else None
     inner = InnerCall(
-        call.addr("to"), call.uint("l2CallValue"), bytes(call.args["data"]), caller=caller
+        call.addr("to"),
+        call.uint("l2CallValue"),
+        bytes(call.args["data"]),
+        caller=caller,
+        caller_address=sender,
     )
     return _cross_chain(call, chain, [_on(inner, chain)])
 
@@ -135,12 +173,25 @@ def _op_message(call: Call) -> Outcome:
     return _cross_chain(call, chain, [_on(inner, chain)])
 
 
+def _message(chain: str, to: str, value: str | None, data: str) -> Handler:
+    """A bridge whose message is one call on the other chain: (to, value, calldata)."""
+
+    def handle(call: Call) -> Outcome:
+        caller = f"{call.caller} (via {chain}'s bridge)"
+        amount = call.uint(value) if value else 0
+        inner = InnerCall(call.addr(to), amount, bytes(call.args[data]), caller=caller)
+        return _cross_chain(call, chain, [_on(inner, chain)])
+
+    return handle
+
+
 def _fx_message(call: Call) -> Outcome:
     """Polygon's FxPortal: the message is the receiver's own; DAO bridge executors (Aave,
     Compound) take a Bravo-style batch, which is opened when it decodes as one exactly."""
     chain = "Polygon"
     receiver = call.who("_receiver")
-    batch = _decode_batch(bytes(call.args["_data"]), receiver, chain)
+    maker = {"caller": receiver, "caller_address": call.addr("_receiver")}
+    batch = _decode_batch(bytes(call.args["_data"]), maker, chain)
     if batch is None:
         note = f" for {receiver}: a message in its own format (not decoded)"
         outcome = _cross_chain(call, chain, [], note)
@@ -149,23 +200,30 @@ def _fx_message(call: Call) -> Outcome:
     return _cross_chain(call, chain, batch, f" for {receiver}")
 
 
-def _decode_batch(data: bytes, caller: str, chain: str) -> list[InnerCall] | None:
+def _decode_batch(data: bytes, maker: dict[str, Any], chain: str) -> list[InnerCall] | None:
     for types in (_AAVE_BATCH, _BRAVO_BATCH):
         try:
             values = abi_decode(types, data)
         except (DecodingError, ValueError, OverflowError, TypeError, IndexError):
             continue
         delegate = list(values[4]) if len(values) == 5 else None
-        batch = _bravo_batch(caller, [list(v) for v in values[:4]], delegate, chain=chain)
+        batch = _bravo_batch(maker, [list(v) for v in values[:4]], delegate, chain=chain)
         if batch:
             return batch
     return None
 
 
 def _on(inner: InnerCall, chain: str) -> InnerCall:
-    return InnerCall(
-        inner.target, inner.value, inner.calldata, inner.signature, inner.caller, False, chain
-    )
+    return replace(inner, delegatecall=False, chain=chain)
+
+
+ALIAS_OFFSET = 0x1111000000000000000000000000000000001111
+"""Arbitrum's L1-to-L2 address alias: an L1 contract's calls arrive from address + offset."""
+
+
+def _l2_alias(address: str) -> str:
+    aliased = (int(address, 16) + ALIAS_OFFSET) % 2**160
+    return to_checksum_address(aliased.to_bytes(20, "big"))
 
 
 HANDLERS: dict[str, Handler] = {
@@ -176,4 +234,12 @@ HANDLERS: dict[str, Handler] = {
     "bridge.retryable": _retryable,
     "bridge.opMessage": _op_message,
     "bridge.fxMessage": _fx_message,
+    "bridge.toL1": _message("Ethereum", "destination", None, "data"),
+    "bridge.zkSync": _message("zkSync Era", "contractL2", "l2Value", "calldata"),
+    "bridge.gnosisAmb": _message("Gnosis", "_contract", None, "_data"),
+    "bridge.scroll": _message("Scroll", "target", "value", "message"),
+    "bridge.linea": _message("Linea", "_to", None, "_calldata"),
+    "container.delegateExec": _delegate_exec,
+    "container.executeCall": _execute_call,
+    "container.rolesExec": _roles_exec,
 }

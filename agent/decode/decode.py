@@ -196,6 +196,7 @@ def _decode_call(
         "value_eth": _eth(call.value),
         "delegatecall": call.delegatecall,
         "chain": call.chain,
+        "caller": checksum(call.caller_address) if call.caller_address else None,
     }
     frame = _Frame(ctx, call, call.caller or ctx.executor, depth, base)
     flags = [eth_value(ctx, call.value, target)] if call.value else []
@@ -303,6 +304,7 @@ def _with_function(frame: _Frame, found: _Identified, flags: list[ActionFlag]) -
         args,
         frame.caller,
         frame.call.delegatecall,
+        base["caller"],
     )
     handler = HANDLERS.get(fn.kind or "")
     outcome = handler(call) if handler else Outcome(generic_summary(call))

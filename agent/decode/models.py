@@ -90,6 +90,8 @@ class KnownContract(_Frozen):
     decimals: int | None = None
     delay: int | None = None
     """For a timelock: its current delay in seconds, if known, so a shorter one is flagged high."""
+    underlying: str | None = None
+    """For a market's receipt token (a cToken, an aToken): the token it holds; `ETH` for ether."""
 
 
 class TokenInfo(_Frozen):
@@ -140,6 +142,9 @@ class DecodedAction(_Frozen):
     """Run as a delegatecall: the target's code acts with the caller's storage and authority."""
     chain: str | None = None
     """The chain this call runs on when a cross-chain message carries it (None: the proposal's)."""
+    caller: str | None = None
+    """The address that makes this call, when known: None for a proposal's own actions
+    (its executor: the timelock) and where a bridge hides the sender."""
     args: list[DecodedArg] = Field(default_factory=list)
     summary: str
     inner: list[DecodedAction] = Field(default_factory=list)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from eth_utils import to_checksum_address
 
 from agent.decode.calls import Call, Handler, Outcome
-from agent.decode.flags import flag, money, outflow
+from agent.decode.flags import ether, flag, money, outflow
 from agent.decode.models import ActionFlag
 from agent.decode.values import duration, grouped, human_amount, utc_time
 
@@ -19,12 +19,22 @@ SECONDS_PER_MONTH = 30 * 86_400
 
 
 def _reduce_reserves(call: Call) -> Outcome:
-    """A cToken sends reserves of its underlying to its admin (the DAO's timelock)."""
+    """A market sends reserves of the token it holds to its admin (the DAO's timelock):
+    shown, at `info` like any move between the DAO's own contracts; what the timelock
+    then sends on is the outflow the hard rules count."""
     raw = call.uint("reduceAmount")
-    summary = f"Take {raw:,} raw units of {call.where}'s reserves out, to its admin"
-    detail = f"{summary} (the underlying token of the market; decimals not known here)"
-    moved = ActionFlag(kind="treasury_outflow", severity="warn", detail=detail, amount_raw=str(raw))
-    return Outcome(summary, [moved])
+    market = call.ctx.contract(call.target)
+    held = market.underlying if market else None
+    amount = ether(raw) if held == "ETH" else money(call.ctx, held, raw) if held else None
+    what = amount.text if amount else f"{raw:,} raw units of the token it holds"
+    summary = f"Take {what} of {call.where}'s reserves out, to its admin"
+    if amount is None:
+        moved = ActionFlag(
+            kind="treasury_outflow", severity="info", detail=summary, amount_raw=str(raw)
+        )
+        return Outcome(summary, [moved])
+    moved = outflow(amount, "", summary, internal=True).model_copy(update={"recipient": None})
+    return Outcome(summary, [moved], labels={"reduceAmount": amount.text})
 
 
 def _grant_comp(call: Call) -> Outcome:

@@ -69,5 +69,27 @@ PROTOCOL_FUNCTIONS: tuple[tuple[str, str], ...] = (
     ),
     ("bridge.opMessage", "sendMessage(address _target, bytes _message, uint32 _minGasLimit)"),
     ("bridge.fxMessage", "sendMessageToChild(address _receiver, bytes _data)"),
+    ("bridge.toL1", "sendTxToL1(address destination, bytes data)"),
+    (
+        "bridge.zkSync",
+        "requestL2Transaction(address contractL2, uint256 l2Value, bytes calldata, "
+        "uint256 l2GasLimit, uint256 l2GasPerPubdataByteLimit, bytes[] factoryDeps, "
+        "address refundRecipient)",
+    ),
+    ("bridge.gnosisAmb", "requireToPassMessage(address _contract, bytes _data, uint256 _gas)"),
+    (
+        "bridge.scroll",
+        "sendMessage(address target, uint256 value, bytes message, uint256 gasLimit)",
+    ),
+    ("bridge.linea", "sendMessage(address _to, uint256 _fee, bytes _calldata)"),
+    # executors that run a contract's code as their own: Arbitrum's UpgradeExecutor, DSProxy
+    ("container.delegateExec", "execute(address upgrade, bytes upgradeCallData)"),
+    ("container.executeCall", "executeCall(address target, bytes targetCallData)"),
+    # a Zodiac Roles member's call through the Safe
+    (
+        "container.rolesExec",
+        "execTransactionWithRole(address to, uint256 value, bytes data, uint8 operation, "
+        "bytes32 roleKey, bool shouldRevert)",
+    ),
 )
 """(kind, signature with parameter names); the handlers are in money.py and containers.py."""

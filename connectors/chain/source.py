@@ -256,7 +256,9 @@ class _GovernorSync:
             RawAction(target=t, value=v, signature=s, calldata=c)
             for t, v, s, c in zip(e.targets, e.values, e.signatures, e.calldatas, strict=True)
         ]
-        decoded = decode_actions(actions, self.src._known, self.src.token_info)
+        decoded = decode_actions(
+            actions, self.src._known, self.src.token_info, chain_id=self.src.chain.chain_id
+        )
         extra = {
             "chain_id": self.src.chain.chain_id,
             "governor": self.reader.address,

@@ -59,10 +59,15 @@ class RawProposal(_Raw):
     flagged: StrictBool | None = None
 
 
+class RawProposalRef(_Raw):
+    id: str
+
+
 class RawVote(_Raw):
     id: str = Field(min_length=1)
     voter: str
     created: int
+    proposal: RawProposalRef | None = None
     choice: int | list[int] | dict[str, float] | str
     vp: float | None = None
     reason: str | None = None

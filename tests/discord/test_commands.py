@@ -24,8 +24,11 @@ from discord.webhook.async_ import async_context
 
 from agent.analysis.policy import Policy, load_policy
 from agent.chat.ask import Answer, answer_question
+from agent.chat.voters import concentration_text
+from agent.models import Vote
 from agent.settings import ChunkingSettings, DiscordSettings
 from agent.store import RecordStore
+from agent.voters.models import Concentration
 from connectors.discord_bot.access import RateLimiter, command_allowed, is_admin
 from connectors.discord_bot.bot import StewardBot
 from connectors.discord_bot.commands import Services
@@ -365,7 +368,8 @@ async def test_commands_register_per_guild_and_globally_only_when_asked(
     bot = StewardBot(services)
     assert bot.intents == discord.Intents(guilds=True)  # no message content, no members
     assert {c.name for c in bot.tree.get_commands()} == {
-        *("proposals", "proposal", "ask", "digest", "policy", "subscribe", "unsubscribe")
+        *("proposals", "proposal", "delegate", "ask", "digest", "policy"),
+        *("subscribe", "unsubscribe"),
     }
 
 
@@ -456,3 +460,70 @@ def test_steward_ask_prints_what_slash_ask_would(
     assert "100,000 USDC" in out.stdout and "archive:ep-goods" in out.stdout
     data = json.loads(runner.invoke(_cli(), ["ask", "cooking recipes for pasta", "--json"]).stdout)
     assert data["found"] is False and data["method"] == "none"
+
+
+# ---- who decides: /delegate and /proposal's concentration field ----------------------
+WHALE, SMALL = "0x" + "ab" * 20, "0x" + "cd" * 20
+
+
+def _votes(store: RecordStore, reason: str = "") -> None:
+    uid = "archive:ep-goods"
+    rows = [(WHALE, 1, 5000.0, reason), (SMALL, 2, 10.0, "")]
+    rows += [(f"0x{i:040x}", 2, 20.0, "") for i in range(6)]
+    store.apply_votes(
+        [
+            Vote(
+                source="archive",
+                id=f"v{n}",
+                proposal_uid=uid,
+                space="ens.eth",
+                voter=voter,
+                choice=choice,
+                voting_power=power,
+                reason=why,
+                created=NOW,
+            )
+            for n, (voter, choice, power, why) in enumerate(rows)
+        ]
+    )
+
+
+@pytest.mark.asyncio
+async def test_delegate_shows_a_record_or_a_private_not_found(
+    make_bot: Any,
+    store: RecordStore,
+) -> None:
+    _votes(store, reason=HOSTILE)
+    bot = await make_bot()
+    [shown] = (await invoke(bot, "delegate", address=WHALE.upper().replace("0X", "0x"))).messages
+    embed = shown["embeds"][0]
+    assert embed["title"] == f"Delegate {WHALE}"
+    assert "**1** vote(s)" in embed["description"]
+    names = [f["name"] for f in embed["fields"]]
+    assert names[:2] == ["Choices", "With the outcome"] and "Stated reasons" in names
+    reasons = next(f["value"] for f in embed["fields"] if f["name"] == "Stated reasons")
+    assert "@everyone" not in reasons and "](https://evil" not in reasons  # quoted, defused
+    [missing] = (await invoke(bot, "delegate", address="0xnobody")).messages
+    assert missing["flags"] & EPHEMERAL and "No stored votes from 0xnobody" in missing["content"]
+
+
+@pytest.mark.asyncio
+async def test_proposal_says_who_decides_an_open_vote(
+    make_bot: Any,
+    store: RecordStore,
+) -> None:
+    bot = await make_bot()
+    [before] = (await invoke(bot, "proposal", id="ep-goods")).messages
+    field = next(f for f in before["embeds"][0]["fields"] if f["name"] == "Who decides")
+    assert "no votes stored yet" in field["value"]
+    _votes(store)
+    [after] = (await invoke(bot, "proposal", id="ep-goods")).messages
+    field = next(f for f in after["embeds"][0]["fields"] if f["name"] == "Who decides")
+    assert "Few voters decide: 1 voter holds a majority" in field["value"]
+    assert "8 voters" in field["value"] and "Nakamoto 1" in field["value"]
+
+
+def test_builders_stay_within_discord_limits() -> None:
+    c = Concentration(proposal_uid="u", voters=3, nakamoto=1, few_decide=True, gini=0.5)
+    assert len(concentration_text(c, True, [])) <= 1024
+    assert "Few voters" not in concentration_text(c, False, [])  # closed: figures, no warning
