@@ -190,8 +190,10 @@ class GovernorPath:
             run = function_signature_to_4byte_selector("execute(uint256)") + encode(
                 ["uint256"], [pid]
             )
-        if self.state() == "succeeded" and not self.c.ok(
-            self.c.send(self.c.sender, self.gov, queue)
+        if (
+            self.state() == "succeeded"
+            and self._needs_queuing()
+            and not self.c.ok(self.c.send(self.c.sender, self.gov, queue))
         ):
             raise _OutOfReach("queue() reverted")
         eta = self._eta()
@@ -199,6 +201,14 @@ class GovernorPath:
             self.c.warp_to(eta)
         execution.before_block = self.c.w3.eth.block_number
         execution.txs.append(self.c.send(self.c.sender, self.gov, run))
+
+    def _needs_queuing(self) -> bool:
+        """OZ 5 says so (a governor without a timelock executes at once); Bravo always queues."""
+        if not self.oz:
+            return True
+        pid = self.req.proposal_id
+        needs = self.c.uint(self.gov, "proposalNeedsQueuing(uint256)", ["uint256"], [pid])
+        return needs is None or needs != 0
 
     def _eta(self) -> int | None:
         pid = self.req.proposal_id

@@ -124,3 +124,19 @@ def test_revert_reasons_are_readable() -> None:
     assert describe_revert(owner) == "NotOwner(0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC)"
     assert describe_revert(b"") == "reverted without a reason"
     assert describe_revert(b"\x01\x02\x03\x04garbage").startswith("0x01020304")
+
+
+def test_a_revert_and_a_hidden_outflow_escalate_only_for_their_version() -> None:
+    from agent.simulate.flows import escalations
+    from agent.simulate.models import ActionOutcome, SimFlag
+
+    report = _report(
+        actions=[ActionOutcome(index=0, target=OUT, value_wei="0", status="reverted", reason="no")],
+        flags=[
+            SimFlag(kind="revert", severity="high", detail="action 1 reverts: no"),
+            SimFlag(kind="no_code_target", severity="warn", detail="calls an EOA"),
+        ],
+    )
+    assert escalations(report, "h") == ["simulation: action 1 reverts: no"]
+    assert escalations(report, "another version") == []
+    assert summary(report).startswith("simulated (governor): REVERTS at action 1 (no)")

@@ -259,3 +259,24 @@ def test_reports_are_versioned_by_their_hash(mainnet: Mainnet, store: RecordStor
     b = service.run(uid)
     assert isinstance(b, SimulationReport) and a.report_hash() == b.report_hash()
     assert b.created >= a.created
+
+
+def test_the_runner_ingest_job_simulates_what_is_due(mainnet: Mainnet, tmp_path: Path) -> None:
+    from agent.app import App
+    from agent.runner.jobs import ingest_and_index
+    from agent.settings import Settings
+
+    propose(
+        mainnet.oz,
+        [transfer_token(mainnet.oz.assets.usdc, ATTACKER, 3, symbol="USDC")],
+        f"# Runner ({next(_SERIAL)})",
+    )
+    chain = _chain(mainnet).model_dump(mode="json")
+    chain["rpc_url"] = mainnet.node.url
+    app = App(Settings(home=tmp_path / "home", chains=[chain]))
+    try:
+        result = ingest_and_index(app, app.chain_sources(["all"]), index=False)
+    finally:
+        app.close()
+    assert result.simulated >= 1 and not result.errors
+    assert result.counts()["simulated"] == result.simulated
