@@ -72,6 +72,11 @@ def m008_voter_views(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX IF NOT EXISTS ix_votes_space_ts ON votes (space, created_ts)"))
 
 
+def m009_simulations(conn: Connection) -> None:
+    """Fork simulations of on-chain proposals, versioned by report hash."""
+    schema.metadata.create_all(conn, tables=[schema.simulations])
+
+
 MIGRATIONS: list[Migration] = [
     m001_initial,
     m002_assessments,
@@ -81,6 +86,7 @@ MIGRATIONS: list[Migration] = [
     m006_decisions,
     m007_run_liveness,
     m008_voter_views,
+    m009_simulations,
 ]
 
 

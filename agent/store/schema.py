@@ -229,3 +229,19 @@ vote_decisions = Table(
     ),
     Index("ix_vote_decisions_status", "status"),
 )
+
+simulations = Table(
+    "simulations",
+    metadata,
+    # Every fork simulation of a proposal (or why there is none); the newest per proposal is
+    # current. `report_hash` versions the findings, `content_hash` the proposal they are of.
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("proposal_uid", String(400), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("report_hash", String(64), nullable=False),
+    Column("status", String(20), nullable=False),  # simulated | not_simulated
+    Column("fork_block", Integer),
+    Column("created_ts", Integer, nullable=False),
+    Column("data", JSON, nullable=False),
+    Index("ix_simulations_uid", "proposal_uid", "seq"),
+)
