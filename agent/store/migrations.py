@@ -72,7 +72,12 @@ def m008_voter_views(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX IF NOT EXISTS ix_votes_space_ts ON votes (space, created_ts)"))
 
 
-def m009_fulltext(conn: Connection) -> None:
+def m009_simulations(conn: Connection) -> None:
+    """Fork simulations of on-chain proposals, versioned by report hash."""
+    schema.metadata.create_all(conn, tables=[schema.simulations])
+
+
+def m010_fulltext(conn: Connection) -> None:
     """The full-text index for hybrid search; filled by the indexer from stored proposals."""
     schema.metadata.create_all(conn, tables=[schema.text_docs])
     if conn.dialect.name == "sqlite":
@@ -98,7 +103,8 @@ MIGRATIONS: list[Migration] = [
     m006_decisions,
     m007_run_liveness,
     m008_voter_views,
-    m009_fulltext,
+    m009_simulations,
+    m010_fulltext,
 ]
 
 

@@ -26,6 +26,7 @@ from agent.store.bookkeeping import Bookkeeping
 from agent.store.fulltext import FullText
 from agent.store.migrations import migrate
 from agent.store.posts import PostLog
+from agent.store.simulations import SimulationLog
 from agent.store.upsert import upsert_rows
 from agent.store.vote_queries import VoteQueries
 
@@ -105,7 +106,7 @@ def _proposal_row(p: Proposal, now: int) -> dict[str, Any]:
     }
 
 
-class RecordStore(Bookkeeping, FullText, AssessmentLog, PostLog, VoteQueries):
+class RecordStore(Bookkeeping, FullText, AssessmentLog, PostLog, VoteQueries, SimulationLog):
     """SQL store for proposals, votes, spaces, cursors and runs."""
 
     def __init__(self, url: str) -> None:
