@@ -39,10 +39,17 @@ class AnalysisTools:
         self.figures = figures or VoterFigures(store)
 
     def search_proposals(self, query: str, space: str | None = None) -> str:
-        """Search stored proposals by meaning; returns uids, titles and best passages."""
+        """Search stored proposals by meaning and words; returns uids, titles and best passages."""
         if self.index is None or self.embedder is None:
             return _untrusted({"error": "search is not available"})
-        hits = search(query, self.index, self.embedder(), spaces=[space] if space else (), limit=5)
+        hits = search(
+            query,
+            self.index,
+            self.embedder(),
+            spaces=[space] if space else (),
+            limit=5,
+            text_index=self.store,
+        )
         return _untrusted(
             [
                 h.model_dump(mode="json", include={"uid", "title", "space", "state", "passage"})

@@ -227,7 +227,7 @@ def search(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Search stored proposals by meaning."""
+    """Search stored proposals by meaning and by their words (hybrid)."""
     from agent.cli import render
     from agent.search import search as run_search
 
@@ -256,6 +256,7 @@ def search(
             spaces=space or (),
             limit=limit,
             include_flagged=include_flagged,
+            text_index=application.store,
         )
         if as_json:
             _print_json([h.model_dump(mode="json") for h in hits])

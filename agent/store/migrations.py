@@ -77,6 +77,23 @@ def m009_simulations(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.simulations])
 
 
+def m010_fulltext(conn: Connection) -> None:
+    """The full-text index for hybrid search; filled by the indexer from stored proposals."""
+    schema.metadata.create_all(conn, tables=[schema.text_docs])
+    if conn.dialect.name == "sqlite":
+        conn.execute(
+            text(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS text_fts USING fts5("
+                "title, body, tokenize = 'porter unicode61 remove_diacritics 2')"
+            )
+        )
+    else:
+        conn.execute(text("ALTER TABLE text_docs ADD COLUMN IF NOT EXISTS tsv tsvector"))
+        conn.execute(
+            text("CREATE INDEX IF NOT EXISTS ix_text_docs_tsv ON text_docs USING gin (tsv)")
+        )
+
+
 MIGRATIONS: list[Migration] = [
     m001_initial,
     m002_assessments,
@@ -87,6 +104,7 @@ MIGRATIONS: list[Migration] = [
     m007_run_liveness,
     m008_voter_views,
     m009_simulations,
+    m010_fulltext,
 ]
 
 

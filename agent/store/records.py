@@ -23,6 +23,7 @@ from agent.models import Proposal, ProposalChange, Space, Vote, utc
 from agent.store import schema
 from agent.store.assessments import AssessmentLog
 from agent.store.bookkeeping import Bookkeeping
+from agent.store.fulltext import FullText
 from agent.store.migrations import migrate
 from agent.store.posts import PostLog
 from agent.store.simulations import SimulationLog
@@ -105,7 +106,7 @@ def _proposal_row(p: Proposal, now: int) -> dict[str, Any]:
     }
 
 
-class RecordStore(Bookkeeping, AssessmentLog, PostLog, VoteQueries, SimulationLog):
+class RecordStore(Bookkeeping, FullText, AssessmentLog, PostLog, VoteQueries, SimulationLog):
     """SQL store for proposals, votes, spaces, cursors and runs."""
 
     def __init__(self, url: str) -> None:

@@ -245,3 +245,16 @@ simulations = Table(
     Column("data", JSON, nullable=False),
     Index("ix_simulations_uid", "proposal_uid", "seq"),
 )
+
+# The full-text index's documents: one per live proposal, with the content hash it was
+# built from. SQLite keeps the words in the FTS5 table `text_fts` (rowid = id); PostgreSQL
+# in this table's `tsv` column. Both are created by migration m010 (dialect specific).
+text_docs = Table(
+    "text_docs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uid", String(400), nullable=False, unique=True),
+    Column("space", String(300), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Index("ix_text_docs_space", "space"),
+)
