@@ -8,6 +8,7 @@ need them start fast.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from agent.analysis.models import Assessment
     from agent.analysis.policy import Policy
     from agent.analysis.service import Analyst
+    from agent.analysis.tools import AsOf
     from agent.models import Proposal
     from agent.voting.service import VotingService
 
@@ -98,16 +100,30 @@ class App:
 
         return load_policy(path or self.settings.analysis.policy)
 
-    def analyst(self) -> Analyst:
-        """The LLM analyst when a model is configured, else the offline one."""
+    def analyst(
+        self,
+        kind: str | None = None,
+        *,
+        voter: str | None = None,
+        as_of: Callable[[Proposal], datetime] | None = None,
+        tools_as_of: AsOf | None = None,
+    ) -> Analyst:
+        """The analyst `kind` names (default: analysis.analyst; `auto` is the LLM analyst when
+        a model is configured, else the precedent analyst). `voter`, `as_of`: whose votes
+        the precedent analyst cites and the moment it may see up to (a backtest's)."""
         cfg = self.settings.analysis
-        if self.settings.llm.model:
+        kind = kind or cfg.analyst
+        if kind == "auto":
+            kind = "llm" if self.settings.llm.model else "precedent"
+        if kind == "llm":
+            if not self.settings.llm.model:
+                raise ConfigError("the llm analyst needs llm.model in your config")
             from agent.analysis.llm import LLMAnalyst
             from agent.analysis.tools import AnalysisTools
             from connectors.llm import build_chat_model
 
             model = build_chat_model(self.settings.llm)
-            tools = AnalysisTools(self.store, self.index, self.embedder)
+            tools = AnalysisTools(self.store, self.index, self.embedder, as_of=tools_as_of)
             return LLMAnalyst(
                 model,
                 self.settings.llm.model,
@@ -115,12 +131,23 @@ class App:
                 max_input_tokens=cfg.max_input_tokens,
                 retries=cfg.output_retries,
             )
+        if kind == "precedent":
+            from agent.analysis.history import History
+            from agent.analysis.precedent import PrecedentAnalyst
+
+            history = History(self.store, self.index, self.embedder)
+            return PrecedentAnalyst(history, voter=voter or cfg.precedent_voter, as_of=as_of)
+        if kind != "heuristic":
+            raise ConfigError(f"unknown analyst {kind!r}: heuristic, precedent or llm")
         from agent.analysis.offline import OfflineAnalyst
 
         return OfflineAnalyst(self.embedder(), relevance=cfg.relevance_threshold)
 
     def confidence_cap(self, analyst: Analyst) -> float:
-        return self.settings.analysis.offline_confidence_cap if analyst.id == "offline" else 1.0
+        """The offline cap binds the heuristic and the precedent analyst (the latter may be
+        lifted only by a passing backtest, see agent/voting/backtest_gate.py)."""
+        capped = analyst.id in ("offline", "precedent")
+        return self.settings.analysis.offline_confidence_cap if capped else 1.0
 
     def archive_source(
         self, path: Path | Sequence[Path], space: str | None = None

@@ -124,6 +124,11 @@ class LLMSettings(_Section):
 class AnalysisSettings(_Section):
     policy: str = "config/policies/ens-constitution.md"
     """The delegate's policy file (relative paths: from the working directory)."""
+    analyst: Literal["auto", "precedent", "heuristic", "llm"] = "auto"
+    """auto: the LLM analyst when llm.model is set, else the precedent analyst."""
+    precedent_voter: str | None = None
+    """Whose past votes the precedent analyst cites (usually the delegate's own address);
+    unset: only the outcomes of similar earlier proposals."""
     offline_confidence_cap: float = Field(0.5, ge=0, le=1)
     """The offline analyst is a heuristic: its confidence never exceeds this."""
     relevance_threshold: float = Field(0.35, ge=0, le=1)

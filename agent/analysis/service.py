@@ -83,11 +83,14 @@ def analyse(
     confidence_cap: float = 1.0,
     force: bool = False,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    cache_key: str | None = None,
 ) -> AnalysisOutcome:
+    """`cache_key`: keep this assessment apart from the live one (a backtest's), stored and
+    looked up under that key instead of the policy's id."""
     identity = _Identity(
         id=analyst.id, prompt_hash=_prompt_identity(analyst.prompt_hash, confidence_cap)
     )
-    previous = store.latest_assessment(proposal.uid, policy.id)
+    previous = store.latest_assessment(proposal.uid, cache_key or policy.id)
     reason = "first analysis"
     if previous is not None:
         why = staleness(previous, proposal, policy, identity)
@@ -114,6 +117,8 @@ def analyse(
         confidence_cap=confidence_cap,
         now=now(),
     )
+    if cache_key:
+        assessment = assessment.model_copy(update={"policy_id": cache_key})
     store.save_assessment(assessment)
     status: Literal["new", "refreshed"] = "new" if previous is None else "refreshed"
     return AnalysisOutcome(assessment=assessment, status=status, reason=reason)

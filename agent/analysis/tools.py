@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from agent.ports import Embedder, VectorIndex
@@ -22,22 +23,43 @@ def _untrusted(payload: Any) -> str:
     return f"<untrusted_tool_output>\n{text}\n</untrusted_tool_output>"
 
 
+class AsOf:
+    """The moment tools may see up to (a backtest moves it before each proposal)."""
+
+    def __init__(self, moment: datetime | None = None) -> None:
+        self.moment = moment
+
+
 class AnalysisTools:
     def __init__(
         self,
         store: RecordStore,
         index: VectorIndex | None = None,
         embedder: Callable[[], Embedder] | None = None,
+        *,
+        as_of: AsOf | None = None,
     ) -> None:
         self.store = store
         self.index = index
         self.embedder = embedder
+        self.as_of = as_of or AsOf()
+
+    def _hidden(self, created: datetime | None) -> bool:
+        """Created after the as-of moment (a backtest must not see it; the proposal being
+        assessed, created at that moment, stays visible)."""
+        moment = self.as_of.moment
+        return moment is not None and (created is None or created > moment)
+
+    def _result_hidden(self, end: datetime | None) -> bool:
+        moment = self.as_of.moment
+        return moment is not None and (end is None or end >= moment)
 
     def search_proposals(self, query: str, space: str | None = None) -> str:
         """Search stored proposals by meaning; returns uids, titles and best passages."""
         if self.index is None or self.embedder is None:
             return _untrusted({"error": "search is not available"})
-        hits = search(query, self.index, self.embedder(), spaces=[space] if space else (), limit=5)
+        hits = search(query, self.index, self.embedder(), spaces=[space] if space else (), limit=20)
+        hits = [h for h in hits if not self._hidden(h.created)][:5]
         return _untrusted(
             [
                 h.model_dump(mode="json", include={"uid", "title", "space", "state", "passage"})
@@ -48,9 +70,10 @@ class AnalysisTools:
     def get_proposal(self, uid: str) -> str:
         """Get a stored proposal by uid: title, state, choices and (the start of) its body."""
         stored = self.store.get(uid)
-        if stored is None:
+        if stored is None or self._hidden(stored.proposal.created):
             return _untrusted({"error": f"no proposal {uid}"})
         p = stored.proposal
+        settled = not self._result_hidden(p.end)
         body = (
             p.body
             if len(p.body) <= _MAX_TOOL_TEXT
@@ -60,10 +83,10 @@ class AnalysisTools:
             {
                 "uid": p.uid,
                 "title": p.title,
-                "state": p.state,
+                "state": p.state if settled else "active",
                 "space": p.space,
                 "choices": p.choices,
-                "outcome": p.outcome,
+                "outcome": p.outcome if settled else None,
                 "body": body,
             }
         )
@@ -71,7 +94,7 @@ class AnalysisTools:
     def get_decoded_actions(self, uid: str) -> str:
         """Get what an on-chain proposal would execute, decoded (targets, calls, flags)."""
         stored = self.store.get(uid)
-        if stored is None:
+        if stored is None or self._hidden(stored.proposal.created):
             return _untrusted({"error": f"no proposal {uid}"})
         actions = stored.proposal.extra.get("actions")
         return _untrusted(
@@ -83,9 +106,11 @@ class AnalysisTools:
     def get_vote_tally(self, uid: str) -> str:
         """Get the current tally of a proposal: scores per choice and the number of votes."""
         stored = self.store.get(uid)
-        if stored is None:
+        if stored is None or self._hidden(stored.proposal.created):
             return _untrusted({"error": f"no proposal {uid}"})
         p = stored.proposal
+        if self._result_hidden(p.end):
+            return _untrusted({"uid": uid, "note": "voting had not ended at this point in time"})
         tally = dict(zip(p.choices, p.scores, strict=False)) if p.scores else {}
         return _untrusted(
             {

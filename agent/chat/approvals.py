@@ -20,9 +20,9 @@ from agent.settings import DelegateSettings
 from agent.store.decisions import Decision, DecisionStatus
 from agent.voting.guardrails import timing
 
-_COLOUR = {"FOR": 0x2ECC71, "AGAINST": 0xE74C3C, "ABSTAIN": 0x95A5A6}
+_COLOUR = {"FOR": 0x2ECC71, "AGAINST": 0xE74C3C, "ABSTAIN": 0x95A5A6, "NONE": 0x5865F2}
 _SETTLED = 0x4F545C
-_ICON = {"FOR": "🟢", "AGAINST": "🔴", "ABSTAIN": "⚪"}
+_ICON = {"FOR": "🟢", "AGAINST": "🔴", "ABSTAIN": "⚪", "NONE": "❔"}
 _SEVERITY = {"high": "🔴", "warn": "🟠", "info": "🔵"}
 _DISCORD_USER = re.compile(r"^discord:(\d{15,21})$")
 _MAX_FLAGS = 8

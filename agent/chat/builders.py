@@ -23,9 +23,9 @@ from agent.models import Proposal
 from agent.store.records import StoredProposal
 
 DESCRIPTION_LIMIT = 4096
-_COLOUR = {"FOR": 0x2ECC71, "AGAINST": 0xE74C3C, "ABSTAIN": 0x95A5A6}
+_COLOUR = {"FOR": 0x2ECC71, "AGAINST": 0xE74C3C, "ABSTAIN": 0x95A5A6, "NONE": 0x5865F2}
 _NEUTRAL = 0x5865F2
-_ICON = {"FOR": "🟢", "AGAINST": "🔴", "ABSTAIN": "⚪"}
+_ICON = {"FOR": "🟢", "AGAINST": "🔴", "ABSTAIN": "⚪", "NONE": "❔"}
 _MAX_LINES = 6
 _MAX_CHOICES = 8
 

@@ -312,6 +312,7 @@ def _register_more() -> None:
         analysis_cmds,
         answer_cmd,
         audit_cmd,
+        backtest_cmd,
         bot_cmd,
         digest_cmd,
         run_cmd,
@@ -321,6 +322,7 @@ def _register_more() -> None:
 
     analysis_cmds.register(app, _app)
     audit_cmd.register(app, _app)
+    backtest_cmd.register(app, _app)
     digest_cmd.register(app, _app)
     bot_cmd.register(app, _app)
     webhook_cmd.register(app, _app)

@@ -11,7 +11,7 @@ from agent.analysis.models import Assessment
 from agent.analysis.policy import Policy
 from agent.analysis.service import AnalysisOutcome
 
-_COLOUR = {"FOR": "green", "AGAINST": "red", "ABSTAIN": "yellow"}
+_COLOUR = {"FOR": "green", "AGAINST": "red", "ABSTAIN": "yellow", "NONE": "blue"}
 
 
 def badge(a: Assessment) -> str:

@@ -301,7 +301,7 @@ def _verdict(text: str) -> Literal["FOR", "AGAINST"] | None:
 
 
 def _agrees(a: Assessment, outcome: str, tally: list[TallyEntry]) -> bool | None:
-    if a.recommendation == "ABSTAIN":
+    if a.recommendation in ("ABSTAIN", "NONE"):
         return None
     labels = {t.choice.strip().casefold() for t in tally}
     won = outcome.strip().casefold()

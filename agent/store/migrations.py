@@ -56,6 +56,11 @@ def m006_decisions(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.vote_decisions])
 
 
+def m007_backtests(conn: Connection) -> None:
+    """Backtest results: the gate for auto voting reads the latest matching one."""
+    schema.metadata.create_all(conn, tables=[schema.backtests])
+
+
 MIGRATIONS: list[Migration] = [
     m001_initial,
     m002_assessments,
@@ -63,6 +68,7 @@ MIGRATIONS: list[Migration] = [
     m004_chain,
     m005_voting,
     m006_decisions,
+    m007_backtests,
 ]
 
 
