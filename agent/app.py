@@ -8,7 +8,7 @@ need them start fast.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from agent.analysis.service import Analyst
     from agent.analysis.tools import AsOf
     from agent.models import Proposal
+    from agent.settings import DelegateSettings
+    from agent.voting.backtest_gate import TrackRecord
     from agent.voting.service import VotingService
 
 
@@ -188,7 +190,22 @@ class App:
             audit=AuditLog(self.store.engine, head_path(self.settings.home)),
             secrets=sinks.secrets,
             live=live,
+            track_record=lambda d: self.track_record(d),
         )
+
+    def track_record(self, delegate: DelegateSettings) -> TrackRecord:
+        """The delegate's latest backtest of the analyst, prompt and policy that vote."""
+        from agent.voting.backtest_gate import evaluate, voter_of
+
+        analyst = self._voting_analyst()
+        policy = self.policy(delegate.policy)
+        record = self.store.latest_backtest(
+            analyst=analyst.id,
+            prompt_hash=analyst.prompt_hash,
+            policy_hash=policy.hash,
+            voter=voter_of(delegate),
+        )
+        return evaluate(delegate, record, now=datetime.now(UTC))
 
     def _voting_analyst(self) -> Analyst:
         if "_analyst" not in self.__dict__:

@@ -68,8 +68,9 @@ def proposals_page(
     return Message(embeds=[Embed(title="Proposals", description=description, footer=footer)])
 
 
-def policy_message(policy: Policy) -> Message:
-    """/policy: which policy the recommendations follow, and its principles."""
+def policy_message(policy: Policy, track_records: Sequence[str] = ()) -> Message:
+    """/policy: which policy the recommendations follow, its principles, and (with delegated
+    voting) each delegate's backtest track record."""
     scope = policy.applies_to
     where = ", ".join([*scope.spaces, *scope.governors]) or "everywhere"
     fields = [
@@ -77,6 +78,9 @@ def policy_message(policy: Policy) -> Message:
         EmbedField(name="Hash", value=f"`{policy.hash[:16]}`", inline=True),
         EmbedField(name="Applies to", value=safe(where, 300) or "—", inline=True),
     ]
+    if track_records:
+        text = "\n".join(safe(t, 300) for t in track_records)
+        fields.append(EmbedField(name="Track record", value=truncate(text, 1024)))
     used = sum(len(f.name) + len(f.value) for f in fields) + 600
     for i, principle in enumerate(policy.principles):
         name = plain(f"{principle.id} (weight {principle.weight:g})", 200)  # ids are [a-z0-9_.-]

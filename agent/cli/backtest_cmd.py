@@ -59,12 +59,12 @@ def register(app: typer.Typer, open_app: object) -> None:
         from agent.backtest.replay import backtest as run_backtest
         from agent.backtest.replay import save
 
-        if fmt not in ("text", "html"):
-            raise ConfigError(f"--format {fmt!r}: text or html")
-        if fmt == "html" and out is None:
-            raise ConfigError("--format html needs --out FILE")
-        start = _date(since) if since else None
         with open_app(ctx) as application:  # type: ignore[operator]
+            if fmt not in ("text", "html"):
+                raise ConfigError(f"--format {fmt!r}: text or html")
+            if fmt == "html" and out is None:
+                raise ConfigError("--format html needs --out FILE")
+            start = _date(since) if since else None
             pol = application.policy(policy)
             clock = AsOf()
             who = application.analyst(
