@@ -89,6 +89,7 @@ bench: $(STAMP) $(NODE_STAMP)
 	$(PY) bench/ingest_bench.py --out bench/results/latest.json
 	$(PY) bench/analysis_bench.py --out bench/results/analysis.json
 	$(PY) bench/chain_bench.py --out bench/results/chain_ingest.json
+	$(PY) bench/backtest_bench.py --out bench/results/backtest.json
 
 clean:
 	rm -rf $(DEMO_HOME) .pytest_cache .ruff_cache

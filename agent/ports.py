@@ -140,6 +140,10 @@ class VectorIndex(Protocol):
 
     def remove(self, uid: str) -> None: ...
 
+    def vectors(self, uid: str) -> list[list[float]]:
+        """The stored vectors of `uid`'s chunks, in chunk order ([] when not indexed)."""
+        ...
+
     def query(
         self, vector: Sequence[float], *, limit: int, where: dict[str, Any] | None = None
     ) -> list[ChunkHit]: ...

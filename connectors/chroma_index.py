@@ -67,6 +67,14 @@ class ChromaIndex:
             self._collection.update(ids=ids, metadatas=metas)
         return len(ids)
 
+    def vectors(self, uid: str) -> list[list[float]]:
+        found = self._collection.get(
+            where={"proposal_uid": uid}, include=["embeddings", "metadatas"]
+        )
+        pairs = zip(found["metadatas"], found["embeddings"], strict=True)
+        ordered = sorted(pairs, key=lambda mv: int((mv[0] or {}).get("chunk", 0)))
+        return [[float(x) for x in v] for _, v in ordered]
+
     def remove(self, uid: str) -> None:
         self._collection.delete(where={"proposal_uid": uid})
 

@@ -71,8 +71,24 @@ class History:
         return outcome_position(proposal)
 
     def _vector(self, proposal: Proposal) -> list[float]:
+        """The proposal as one vector: the mean of its indexed chunks when the index holds
+        this very version (no model call), else its opening embedded now."""
         key = (proposal.uid, proposal.content_hash)
         if key not in self._vectors:
-            text = f"{clean_text(proposal.title)}\n\n{clean_text(proposal.body)[:3000]}"
-            self._vectors[key] = self.embedder().embed([text])[0]
+            stored = self.store.get(proposal.uid)
+            chunks = (
+                self.index.vectors(proposal.uid)
+                if stored is not None and stored.indexed_hash == proposal.content_hash
+                else []
+            )
+            if chunks:
+                self._vectors[key] = _normalised([sum(xs) for xs in zip(*chunks, strict=True)])
+            else:
+                text = f"{clean_text(proposal.title)}\n\n{clean_text(proposal.body)[:3000]}"
+                self._vectors[key] = self.embedder().embed([text])[0]
         return self._vectors[key]
+
+
+def _normalised(vector: list[float]) -> list[float]:
+    norm = sum(x * x for x in vector) ** 0.5
+    return [x / norm for x in vector] if norm else vector

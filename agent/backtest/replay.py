@@ -82,7 +82,8 @@ def backtest(
         pending = pending[-limit:]
     if not pending:
         raise NotFound(f"none of {voter}'s {len(votes)} stored vote(s) fit the filters given")
-    key = cache_key(analyst.id, voter, policy)
+    # An analyst that reads the voter's votes (precedent) is cached per voter; others once.
+    key = cache_key(analyst.id, voter if getattr(analyst, "voter", None) else "", policy)
     cases: list[Case] = []
     started = time.perf_counter()
     for p, position, reason, vote_id in pending:
