@@ -84,11 +84,17 @@ demo: $(STAMP) $(NODE_STAMP)
 	@echo "== On-chain governance: a local chain (anvil on 127.0.0.1) with an OpenZeppelin Governor,"
 	@echo "   five proposals modelled on ENS executable proposals, with real treasury actions and votes"
 	@bash tests/chain/demo.sh $(DEMO_HOME) $(STEWARD) $(PY)
+	@echo "== Who decides: one delegate's voting record (real Aave votes, shipped subset) and an"
+	@echo "   open Yearn vote that two voters decide (the digest warns)"
+	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) ingest --no-index --from-file config/demo/aave-governor-proposals.jsonl --from-file config/demo/aave-governor-votes.jsonl > /dev/null
+	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) delegate 0x80DC468671316E50D4E9023D3db38D3105c1C146 --space aave | head -n 16
+	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) digest --since 30d --space yearn | grep -m1 -B3 -A2 "Few voters decide"
 
 bench: $(STAMP) $(NODE_STAMP)
 	$(PY) bench/ingest_bench.py --out bench/results/latest.json
 	$(PY) bench/analysis_bench.py --out bench/results/analysis.json
 	$(PY) bench/chain_bench.py --out bench/results/chain_ingest.json
+	$(PY) bench/who_decides_bench.py --out bench/results/who_decides.json
 	$(PY) bench/backtest_bench.py --out bench/results/backtest.json
 
 clean:

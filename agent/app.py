@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from agent.analysis.tools import AsOf
     from agent.models import Proposal
     from agent.settings import DelegateSettings
+    from agent.voters.service import VoterFigures
     from agent.voting.backtest_gate import TrackRecord
     from agent.voting.service import VotingService
 
@@ -125,7 +126,9 @@ class App:
             from connectors.llm import build_chat_model
 
             model = build_chat_model(self.settings.llm)
-            tools = AnalysisTools(self.store, self.index, self.embedder, as_of=tools_as_of)
+            tools = AnalysisTools(
+                self.store, self.index, self.embedder, self.voter_figures(), as_of=tools_as_of
+            )
             return LLMAnalyst(
                 model,
                 self.settings.llm.model,
@@ -206,6 +209,29 @@ class App:
             voter=voter_of(delegate),
         )
         return evaluate(delegate, record, now=datetime.now(UTC))
+
+    def voter_figures(self) -> VoterFigures:
+        """Delegate records, concentration and signals; names from the config, and each
+        configured delegate's record compared with Steward's recommendations for them."""
+        from agent.voters.service import Recommend, VoterFigures
+
+        names = {c.address: c.name for chain in self.settings.chains for c in chain.contracts}
+        delegates: dict[str, tuple[str, Recommend]] = {}
+        for d in self.settings.voting.delegates:
+            names.setdefault(d.address, d.id)
+            delegates[d.address] = (d.id, self._recommendations(d.policy))
+        return VoterFigures(self.store, self.settings.voters, names=names, delegates=delegates)
+
+    def _recommendations(self, policy_path: str) -> Callable[[list[str]], dict[str, str]]:
+        def recommended(uids: list[str]) -> dict[str, str]:
+            try:
+                policy_id = self.policy(policy_path).id
+            except ConfigError:
+                return {}  # a broken policy file is reported where it is used to vote
+            found = self.store.latest_assessments(uids, policy_id)
+            return {uid: a.choice or a.recommendation for uid, a in found.items()}
+
+        return recommended
 
     def _voting_analyst(self) -> Analyst:
         if "_analyst" not in self.__dict__:

@@ -7,6 +7,11 @@ run resumes from. Vector indexing follows in `agent.indexer`.
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
 from pydantic import BaseModel
 
 from agent.errors import StewardError
@@ -18,6 +23,7 @@ from agent.ports import (
     SpaceSeen,
     SyncItem,
     VotePage,
+    VotesComplete,
 )
 from agent.progress import NoProgress, Progress
 from agent.store import RecordStore
@@ -50,6 +56,37 @@ class IngestFailed(StewardError):
         self.counts = counts
 
 
+INGEST_LOCK = "ingest.lock"
+_TOUCH_EVERY_S = 5.0  # how often a run records that it is still making progress
+
+
+class IngestBusy(StewardError):
+    """Another ingest (a manual one or `steward run`'s job) is writing to this data directory."""
+
+
+@contextlib.contextmanager
+def exclusive_ingest(home: Path) -> Iterator[None]:
+    """Hold `<home>/ingest.lock` while ingesting and indexing, or IngestBusy at once.
+
+    Two ingests writing the same proposals raced each other's inserts; one at a time
+    per data directory keeps the store and the index consistent.
+    """
+    from agent.voting.lock import InstanceLock, LockHeld
+
+    try:
+        lock = InstanceLock(home / INGEST_LOCK).acquire()
+    except LockHeld as held:
+        who = f"process {held.pid}" if held.pid else "another process"
+        raise IngestBusy(
+            f"another ingest ({who}) is writing to {home}; "
+            "wait for it to finish, then run this again"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def ingest(
     source: ProposalSource,
     store: RecordStore,
@@ -64,12 +101,16 @@ def ingest(
     scopes = scopes or source.scopes()
     counts = IngestCounts()
     run_id = store.start_run(source.name, scopes)
+    touched = time.monotonic()
     try:
         for scope in scopes:
             progress.start(f"{source.name}:{scope}")
             for item in source.sync(scope, store, full=full, votes=votes):
                 _apply(item, store, counts)
                 progress.advance(f"{source.name}:{scope}", _size(item), _note(item))
+                if time.monotonic() - touched >= _TOUCH_EVERY_S:
+                    store.touch_run(run_id)
+                    touched = time.monotonic()
     except BaseException as exc:
         message = str(exc) or exc.__class__.__name__
         store.finish_run(run_id, "failed", counts.model_dump(), message)
@@ -94,6 +135,8 @@ def _apply(item: SyncItem, store: RecordStore, counts: IngestCounts) -> None:
     elif isinstance(item, VotePage):
         complete = item.proposal_uid if item.complete else None
         counts.votes += store.apply_votes(item.votes, item.cursor, complete_uid=complete)
+    elif isinstance(item, VotesComplete):
+        store.mark_votes_complete(item.uids)
     elif isinstance(item, Rewind):
         counts.reorgs += 1
         counts.votes_rewound += store.rewind_votes(

@@ -76,7 +76,8 @@ class Proposal(_Model):
     type: str | None = None
     start: datetime | None = None
     end: datetime | None = None
-    snapshot_block: str | None = None
+    snapshot_block: int | None = None
+    """The block voting power is counted at (Snapshot's `snapshot`, a Governor's vote start)."""
     state: ProposalState
     author: str | None = None
     scores: list[float] = Field(default_factory=list)

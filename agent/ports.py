@@ -47,6 +47,13 @@ class VotePage(BaseModel):
     complete: bool = False
 
 
+class VotesComplete(BaseModel):
+    """Proposals that can receive no more votes, marked together (one transaction)."""
+
+    model_config = ConfigDict(frozen=True)
+    uids: list[str]
+
+
 class Rewind(BaseModel):
     """A chain reorg undid blocks from `from_block` on: forget their votes, move the cursor.
 
@@ -59,7 +66,7 @@ class Rewind(BaseModel):
     cursor: CursorUpdate
 
 
-SyncItem = SpaceSeen | ProposalPage | ProposalsGone | VotePage | Rewind
+SyncItem = SpaceSeen | ProposalPage | ProposalsGone | VotePage | VotesComplete | Rewind
 
 
 class SyncState(Protocol):

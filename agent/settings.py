@@ -361,6 +361,80 @@ class RunSettings(_Section):
     (make it longer than your slowest job)."""
 
 
+_SIGNAL_FIELDS = {
+    "fresh_burst": {"count", "choice", "minutes", "fresh_share", "share"},
+    "equal_power": {"count", "choice", "power", "tolerance", "share"},
+    "co_voting": {"count", "proposals", "chance"},
+}
+
+
+class SignalSettings(_Section):
+    """Sybil-like voting patterns: when a pattern is worth a human look, and how it is worded.
+
+    These are signals for a person to check, never verdicts: the wording says what was seen.
+    """
+
+    burst_window_min: float = Field(60.0, gt=0)
+    """Fresh addresses voting the same way within this many minutes form a burst."""
+    burst_min_addresses: int = Field(10, ge=2)
+    burst_min_fresh_share: float = Field(0.5, ge=0, le=1)
+    """...and they must be at least this share of all votes cast on it in that window."""
+    burst_min_prior_proposals: int = Field(3, ge=0)
+    """A space needs this many earlier proposals with stored votes before an address can look
+    'fresh' (with less history every first vote would)."""
+    equal_power_tolerance: float = Field(0.01, gt=0, lt=1)
+    """Voting powers within this relative distance of each other count as near-equal."""
+    equal_power_min_cluster: int = Field(5, ge=2)
+    equal_power_min_share: float = Field(0.01, ge=0, le=1)
+    """A near-equal cluster is shown only if it carries this share of the proposal's power."""
+    covote_min_proposals: int = Field(3, ge=2)
+    covote_min_cluster: int = Field(3, ge=2)
+    covote_max_chance: float = Field(0.05, gt=0, le=1)
+    """Identical records are shown only when a voter picked at random from each proposal's
+    voters would match them with at most this probability."""
+    max_listed: int = Field(20, ge=1)
+    """Addresses listed as evidence per signal (the count is always complete)."""
+    wording: dict[str, str] = Field(
+        default_factory=lambda: {
+            "fresh_burst": "{count} addresses with no earlier vote in this space chose "
+            "{choice} within {minutes} minutes ({fresh_share} of the votes cast then, "
+            "{share} of the voting power). Worth a look: new voters arriving together can be "
+            "organic (a campaign, an airdrop).",
+            "equal_power": "{count} addresses with near-equal voting power (about {power}, "
+            "within {tolerance}) all chose {choice} ({share} of the voting power). Worth a "
+            "look: equal balances can come from one source split up, or from a standard grant.",
+            "co_voting": "{count} addresses cast identical votes on the same {proposals} "
+            "proposals; by chance that would happen with probability {chance}. Worth a look: "
+            "they may follow one delegate's lead, or be run together.",
+        }
+    )
+
+    @field_validator("wording")
+    @classmethod
+    def _known_placeholders(cls, value: dict[str, str]) -> dict[str, str]:
+        for kind, text in value.items():
+            if kind not in _SIGNAL_FIELDS:
+                raise ValueError(f"unknown signal {kind!r} (known: {', '.join(_SIGNAL_FIELDS)})")
+            try:
+                text.format(**{name: "x" for name in _SIGNAL_FIELDS[kind]})
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(f"wording for {kind!r} has an unknown placeholder {exc}") from None
+        missing = set(_SIGNAL_FIELDS) - set(value)
+        if missing:
+            raise ValueError(f"wording is missing {', '.join(sorted(missing))}")
+        return value
+
+
+class VotersSettings(_Section):
+    """Who decides: delegate records, voting-power concentration, sybil-like signals."""
+
+    few_voters: int = Field(3, ge=1)
+    """Warn when this many voters (or fewer) hold a majority of an open vote's power."""
+    names: dict[str, str] = Field(default_factory=dict)
+    """Display names (e.g. ENS names) for addresses: {"0xabc…": "alice.eth"}."""
+    signals: SignalSettings = SignalSettings()
+
+
 class Settings(BaseSettings):
     """All of Steward's settings. Build with `load_settings`, never at import."""
 
@@ -380,6 +454,7 @@ class Settings(BaseSettings):
     chains: list[ChainSettings] = Field(default_factory=list)
     voting: VotingSettings = VotingSettings()
     run: RunSettings = RunSettings()
+    voters: VotersSettings = VotersSettings()
 
     @classmethod
     def settings_customise_sources(

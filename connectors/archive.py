@@ -128,7 +128,7 @@ class ArchiveSource:
     def _parse(self, path: Path) -> _File:
         raw = _read(path)
         f = _File(path=path, digest=hashlib.sha256(raw).hexdigest())
-        for number, line in enumerate(raw.decode("utf-8", errors="strict").splitlines(), 1):
+        for number, line in enumerate(_text(raw, path).splitlines(), 1):
             if not line.strip():
                 continue
             try:
@@ -167,6 +167,17 @@ def _starts_with_a_vote(path: Path) -> bool:
 
 def _describe(exc: Exception) -> str:
     return f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+
+
+def _text(raw: bytes, path: Path) -> str:
+    try:
+        return raw.decode("utf-8", errors="strict")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ArchiveError(
+            f"{path}:{line}: not UTF-8 (byte {raw[exc.start]:#04x} at offset "
+            f"{exc.start}); save the file as UTF-8 and import it again"
+        ) from None
 
 
 def _read(path: Path) -> bytes:

@@ -37,7 +37,10 @@ class Pipeline:
         cfg = self.settings()
         client = HubClient(
             cfg.hub_url,
-            timeout=client_kw.pop("timeout", 1.0),
+            # Generous: a loaded CI box can take over a second to answer, and a client that
+            # gives up retries, so the injected failure a test waits for goes to the
+            # abandoned attempt. Tests of hangs pass their own short timeout.
+            timeout=client_kw.pop("timeout", 30.0),
             requests_per_minute=client_kw.pop("requests_per_minute", 10_000),
             max_retries=client_kw.pop("max_retries", cfg.max_retries),
             sleep=self.sleeps.append,

@@ -48,6 +48,15 @@ def test_bad_line_names_line_and_field_and_stores_nothing(
         ingest(ArchiveSource(path), store)
 
 
+def test_invalid_utf8_names_the_line_and_stores_nothing(tmp_path: Path, store: RecordStore) -> None:
+    good = ENS_ARCHIVE.read_bytes().splitlines()[:2]
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(b"\n".join([*good, '{"title": "Caf\u00e9"}'.encode("latin-1")]) + b"\n")
+    with pytest.raises(IngestFailed, match=r"latin1\.jsonl:3: not UTF-8 \(byte 0xe9"):
+        ingest(ArchiveSource(path), store)
+    assert store.proposals() == []
+
+
 def test_steward_export_round_trips(tmp_path: Path, store: RecordStore) -> None:
     ingest(ArchiveSource(ENS_ARCHIVE), store)
     originals = store.proposals()[:5]

@@ -84,6 +84,37 @@ def test_ingest_failure_is_reported_not_a_traceback(tmp_path: Path) -> None:
     assert "connection failed" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("query", ["", "   "])
+def test_blank_search_is_a_usage_error(query: str) -> None:
+    result = runner.invoke(app, ["search", query])
+    assert result.exit_code == 2 and "say what you are looking for" in result.stderr
+
+
+def test_search_in_an_empty_store_says_nothing_is_stored(small_archive: Path) -> None:
+    code, out = _run("search", "treasury")
+    assert code == 0 and "Nothing is stored yet" in out and "No stored proposal" not in out
+    _run("ingest", "--from-file", str(small_archive), "--no-index")
+    code, out = _run("search", "treasury")
+    assert code == 0 and "6 proposal(s) are stored but not indexed yet" in " ".join(out.split())
+
+
+def test_an_error_to_a_pipe_is_one_line(tmp_path: Path) -> None:
+    """Rich wrapped at 80 columns when stderr was not a terminal: one error, many lines."""
+    path = tmp_path / ("an-archive-with-a-rather-long-name-" * 3 + ".jsonl")
+    path.write_bytes('{"title": "Caf\u00e9"}\n'.encode("latin-1"))
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("steward")), "ingest", "--from-file", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if "not UTF-8" in line]
+    assert len(errors) == 1 and errors[0].startswith("error:"), done.stderr
+    assert errors[0].rstrip().endswith("save the file as UTF-8 and import it again")
+
+
 def test_help_starts_without_heavy_imports() -> None:
     code = (
         "import sys; from agent.cli.main import app; "

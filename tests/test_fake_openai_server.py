@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -43,11 +43,15 @@ from langchain_core.exceptions import (
 )
 from langchain_core.language_models import BaseChatModel
 from langchain_core.tools import tool
+from openai.types import ErrorObject, Model
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from agent.errors import ConfigError
 from connectors.llm import LOCAL_SERVER_KEY, LLMSettings, build_chat_model
-from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_server import FakeOpenAI, check_against_sdk
+
+_STATUSES = (400, 401, 429, 500, 503)
 
 SECRET = "sk-test-5f3a9c1e-do-not-print"
 
@@ -70,10 +74,12 @@ def shared_server() -> Iterator[FakeOpenAI]:
 
 
 @pytest.fixture
-def server(shared_server: FakeOpenAI) -> FakeOpenAI:
-    """One server per module, reset per test: a new URL would cost each test a TLS setup."""
+def server(shared_server: FakeOpenAI) -> Iterator[FakeOpenAI]:
+    """One server per module, reset per test: a new URL would cost each test a TLS setup.
+    Every answer it gave must have passed the openai SDK's own types."""
     shared_server.reset()
-    return shared_server
+    yield shared_server
+    assert shared_server.server_errors == []
 
 
 def _model(server: FakeOpenAI, **kw: Any) -> BaseChatModel:
@@ -295,6 +301,50 @@ def test_fake_speaks_openai_http(server: FakeOpenAI) -> None:
     assert set(ok) >= {"id", "created", "model", "choices", "usage"}
     assert len(server.requests) == 3  # chat requests only, logged even when they fail
     assert server.server_errors == []
+
+
+def test_every_answer_kind_passes_the_openai_sdk_types(server: FakeOpenAI) -> None:
+    """Each kind of answer, plain and streamed, is what the openai package's own models
+    accept (strict): the fake is held to the SDK's published types, not our idea of them."""
+    tools = [{"type": "function", "function": {"name": "Verdict", "parameters": {}}}]
+    scripts: list[Callable[[], None]] = [
+        lambda: server.reply("plain text"),
+        lambda: server.reply({"summary": "s", "risk": "r"}),
+        lambda: server.reply_tool_call("Verdict", {"summary": "s"}),
+        lambda: server.refuse(),
+        lambda: server.malformed(),
+        *[lambda status=status: server.fail(status, retry_after=1) for status in _STATUSES],
+    ]
+    with httpx.Client(base_url=server.url, timeout=5) as client:
+        for script in scripts:
+            for extra in ({}, {"tools": tools}, {"stream": True}, {"stream": True, "tools": tools}):
+                script()
+                body = {"model": "m", "messages": [{"role": "user", "content": "x"}], **extra}
+                body["stream_options"] = {"include_usage": True} if extra.get("stream") else None
+                answer = client.post("/v1/chat/completions", json=body)
+                assert answer.status_code in (200, *_STATUSES)
+                if answer.status_code != 200:
+                    ErrorObject.model_validate(answer.json()["error"], strict=True)
+                elif extra.get("stream"):
+                    lines = [x[6:] for x in answer.text.splitlines() if x.startswith("data: ")]
+                    assert lines[-1] == "[DONE]"
+                    for event in lines[:-1]:
+                        ChatCompletionChunk.model_validate_json(event, strict=True)
+                else:
+                    ChatCompletion.model_validate(answer.json(), strict=True)
+        for model in client.get("/v1/models").json()["data"]:
+            Model.model_validate(model, strict=True)
+    assert server.server_errors == []
+
+
+def test_an_answer_the_sdk_would_refuse_is_never_sent() -> None:
+    good = {"id": "c", "object": "chat.completion", "created": 1, "model": "m", "choices": []}
+    check_against_sdk(200, good)
+    for broken in ({**good, "created": "yesterday"}, {k: v for k, v in good.items() if k != "id"}):
+        with pytest.raises(ValidationError):
+            check_against_sdk(200, broken)
+    with pytest.raises(ValidationError):
+        check_against_sdk(429, {"error": {"message": None, "type": "requests"}})
 
 
 def test_structured_reply_renders_per_request(server: FakeOpenAI) -> None:

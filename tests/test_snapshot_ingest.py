@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from agent.errors import MalformedResponse
@@ -176,6 +178,28 @@ def test_malformed_proposal_page_names_the_field(hub: FakeHub, pipe: Pipeline) -
     assert pipe.store.proposals() == []
 
 
+def test_a_slow_hub_still_delivers_the_injected_failure(
+    hub: FakeHub, pipe: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy CI box once answered after the client's timeout: the client retried and
+    the retry, not the failed attempt, got a clean page ("DID NOT RAISE")."""
+    _seed(hub, 2)
+    execute, calls = hub.execute, []
+
+    def slow(*args: object, **kwargs: object) -> tuple[int, dict]:
+        calls.append(args)
+        if len(calls) == 1:
+            time.sleep(1.2)  # one answer from a loaded machine, not a synchronisation
+        return execute(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hub, "execute", slow)
+    source = pipe.source([SPACE])
+    hub.fail_next("malformed")
+    with pytest.raises(MalformedResponse):
+        source._space(SPACE)
+    assert source.client.retries == 0
+
+
 def test_crash_mid_ingest_resumes_where_it_stopped(tmp_path, embedder) -> None:
     with FakeHub(max_first=10, max_skip=20) as hub:
         hub.add_space(SPACE)
@@ -240,7 +264,7 @@ def test_votes_are_incremental_and_complete_when_final(hub: FakeHub, pipe: Pipel
     pipe.run([SPACE])
     before = len(hub.requests)
     pipe.run([SPACE])
-    assert not any("Votes(" in r["query"] for r in hub.requests[before:])
+    assert not any("votes(" in r["query"] for r in hub.requests[before:])
     stored = pipe.store.get(uid)
     assert stored.proposal.state == "closed" and stored.proposal.scores_final
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -69,6 +71,48 @@ def test_migrations_are_recorded_once(tmp_path: Path) -> None:
     assert names[:4] == ["m001_initial", "m002_assessments", "m003_posts", "m004_chain"]
     assert names == [m.__name__ for m in MIGRATIONS]
     RecordStore(url)  # re-open: nothing re-applied, nothing fails
+
+
+def test_m007_gives_old_runs_a_process_and_shows_crashed_ones_interrupted(
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    RecordStore(url).close()
+    engine = create_engine(url)
+    with engine.begin() as conn:  # a database from before m007
+        conn.execute(text("DELETE FROM schema_migrations WHERE name = 'm007_run_liveness'"))
+        conn.execute(text("DROP TABLE runs"))
+        conn.execute(
+            text(
+                "CREATE TABLE runs (id INTEGER PRIMARY KEY, source VARCHAR(20) NOT NULL,"
+                " scopes JSON NOT NULL, started_at INTEGER NOT NULL, finished_at INTEGER,"
+                " status VARCHAR(20) NOT NULL, counts JSON, error TEXT)"
+            )
+        )
+        conn.execute(
+            text("INSERT INTO runs VALUES (1, 'snapshot', '[]', 5, NULL, 'running', NULL, NULL)")
+        )
+    engine.dispose()
+    store = RecordStore(url)
+    (old,) = store.last_runs()
+    assert old.status == "running" and old.pid is None  # nothing to check it by
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    run_id = store.start_run("snapshot", ["a.eth"])
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE runs SET pid = :pid WHERE id = :id"),
+            {"pid": int(gone.stdout), "id": run_id},
+        )
+    assert store.last_runs(1)[0].status == "interrupted"
+    mine = store.start_run("snapshot", ["a.eth"])
+    assert store.last_runs(1)[0].status == "running" and store.last_runs(1)[0].id == mine
 
 
 def test_m004_adds_the_vote_block_column_to_an_old_database(tmp_path: Path) -> None:
@@ -186,3 +230,29 @@ def test_posts_are_claimed_once_and_failures_stay_pending(store: RecordStore) ->
     assert store.subscribe("c1", "ens.eth") and not store.subscribe("c1", "ens.eth")
     assert store.subscriptions() == [("c1", "ens.eth")]
     assert store.unsubscribe("c1", "ens.eth") and not store.unsubscribe("c1", "ens.eth")
+
+
+def test_vote_queries_for_the_voter_views(store: RecordStore) -> None:
+    """Every kind of choice reads back as stored; addresses match in any case; deleted
+    proposals' votes leave the space's figures."""
+    store.apply_proposals([_p("0x1", end=T0), _p("0x2", end=T0 + timedelta(days=9))])
+    choices = [1, [1, 3], {"1": 2.0, "2": 1.0}, "custom", 2]
+    votes = [_v(f"0x{i:040x}", 1_767_225_600 + i, choice=c) for i, c in enumerate(choices)]
+    votes.append(_v("0xAbC0000000000000000000000000000000000001", 1_767_225_700))
+    store.apply_votes(votes)
+    facts = {f.voter: f for f in store.vote_facts("snapshot:0x1")}
+    assert [facts[v.voter].choice for v in votes[:5]] == choices
+    assert store.vote_stamp("snapshot:0x1") == (6, 1_767_225_700)
+    assert store.vote_stamp("snapshot:nope") == (0, 0)
+    [mine] = store.voter_facts("0xabc0000000000000000000000000000000000001")
+    assert mine.voter == "0xAbC0000000000000000000000000000000000001"
+    assert store.voter_facts("0xabc0000000000000000000000000000000000001", "other.eth") == []
+    assert store.space_vote_stamp("a.eth").votes == 6
+    assert [f.created_ts for f in store.space_vote_facts("a.eth")] == sorted(
+        f.created_ts for f in facts.values()
+    )
+    assert store.proposals_ending_since("a.eth", int((T0 + timedelta(days=1)).timestamp())) == [
+        "snapshot:0x2"
+    ]
+    store.mark_deleted(["snapshot:0x1"])
+    assert store.space_vote_facts("a.eth") == [] and store.space_vote_stamp("a.eth").votes == 0

@@ -98,6 +98,7 @@ class LLMAnalyst:
             facts=facts.model_dump_json(),
             decoded_actions="\n".join(action_briefs(proposal.extra)),
             hard_rules=json.dumps([r.model_dump() for r in hard_rules]),
+            who_decides=self.tools.who_decides(proposal) if self.tools else "",
             partial_notes=notes,
             parts=parts,
             nonce=nonce_for(proposal.title + proposal.body),

@@ -19,6 +19,7 @@ from agent.decode.stored import (
     outflow_recipients,
     outflow_totals,
     stored_actions,
+    uncounted_outflows,
     upgrades,
 )
 from agent.models import Proposal
@@ -41,7 +42,8 @@ def evaluate_hard_rules(policy: Policy, proposal: Proposal, facts: Facts) -> lis
     rules = policy.hard_rules
     text = f"{proposal.title}\n{proposal.body}"
     actions = stored_actions(proposal.extra)
-    results = [_max_outflow(policy, facts, text, actions)] if rules.max_outflow else []
+    results = [_with_uncounted(_max_outflow(policy, facts, text, actions), actions)]
+    results = results if rules.max_outflow else []
     if rules.upgrades_require_audit:
         results.append(_audit(policy, facts, text, actions))
     if rules.abstain_on_own_grants and (rules.own_addresses or rules.own_names):
@@ -106,6 +108,20 @@ def _max_outflow(
         outcome="pass",
         detail=f"{len(checked)} amount(s){on_chain} within the policy's limits",
     )
+
+
+def _with_uncounted(result: HardRuleResult, actions: list[DecodedAction]) -> HardRuleResult:
+    """Decoded outflows no limit can be checked against (a token of unknown decimals, a
+    stream without an end) are said, so a person checks them: a pass is not a proof."""
+    uncounted = uncounted_outflows(actions)
+    if result.outcome == "fail" or not uncounted:
+        return result
+    note = (
+        f"{uncounted} decoded outflow(s) could not be counted (token or amount unknown): "
+        "check them by hand"
+    )
+    detail = note if result.outcome == "not_applicable" else f"{result.detail}; {note}"
+    return result.model_copy(update={"outcome": "pass", "detail": detail})
 
 
 def _is_outflow(amount_text: str, text: str) -> bool:

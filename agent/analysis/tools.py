@@ -11,9 +11,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from agent.models import Proposal
 from agent.ports import Embedder, VectorIndex
 from agent.search import search
 from agent.store import RecordStore
+from agent.voters.service import VoterFigures
+from agent.voters.wording import concentration_line, few_voters_warning
 
 _MAX_TOOL_TEXT = 4000
 
@@ -36,12 +39,14 @@ class AnalysisTools:
         store: RecordStore,
         index: VectorIndex | None = None,
         embedder: Callable[[], Embedder] | None = None,
+        figures: VoterFigures | None = None,
         *,
         as_of: AsOf | None = None,
     ) -> None:
         self.store = store
         self.index = index
         self.embedder = embedder
+        self.figures = figures or VoterFigures(store)
         self.as_of = as_of or AsOf()
 
     def _hidden(self, created: datetime | None) -> bool:
@@ -124,10 +129,43 @@ class AnalysisTools:
             }
         )
 
+    def get_vote_concentration(self, uid: str) -> str:
+        """Get who decides a proposal: voters, top-1/5/10 shares of voting power, the Nakamoto
+        coefficient, the Gini coefficient, whether the lead flips without the top voter, and
+        sybil-like voting patterns (signals for a human, not verdicts)."""
+        stored = self.store.get(uid)
+        if stored is None or self._hidden(stored.proposal.created):
+            return _untrusted({"error": f"no proposal {uid}"})
+        p = stored.proposal
+        if self._result_hidden(p.end):
+            return _untrusted({"uid": uid, "note": "voting had not ended at this point in time"})
+        signals = self.figures.signals(p.space, only=[uid]) if self.store.vote_count(uid) else []
+        return _untrusted(
+            {
+                "concentration": self.figures.concentration(p).model_dump(mode="json"),
+                "signals": [
+                    s.model_dump(mode="json", include={"kind", "text", "count", "power_share"})
+                    for s in signals
+                ],
+            }
+        )
+
+    def who_decides(self, p: Proposal) -> str:
+        """The concentration line (and warning, for an open vote) for the prompt; nothing in a
+        backtest before the vote ended (its votes were not all cast yet)."""
+        if self._result_hidden(p.end):
+            return ""
+        c = self.figures.concentration(p)
+        if not c.voters:
+            return ""
+        warning = few_voters_warning(c) if p.is_open else None
+        return concentration_line(c) + (f". {warning}" if warning else "")
+
     def functions(self) -> list[Callable[..., str]]:
         return [
             self.search_proposals,
             self.get_proposal,
             self.get_decoded_actions,
             self.get_vote_tally,
+            self.get_vote_concentration,
         ]

@@ -31,15 +31,20 @@ _MAX_CHOICES = 8
 
 
 def proposal_message(
-    stored: StoredProposal, assessment: Assessment | None, votes_stored: int
+    stored: StoredProposal,
+    assessment: Assessment | None,
+    votes_stored: int,
+    who_decides: str | None = None,
 ) -> Message:
-    """/proposal: everything a delegate needs to decide, in one embed."""
+    """/proposal: everything a delegate needs to decide, in one embed (`who_decides`:
+    the concentration field from `agent.chat.voters`)."""
     p = stored.proposal
     fields = [EmbedField(name="Recommendation", value=_recommendation(assessment, 400))]
     optional = [
         ("Flags", _lines(_flags(assessment), 200)),
         ("Decoded actions", _lines(action_briefs(p.extra), 200)),
         ("Tally so far" if p.is_open else "Tally", _tally(p, votes_stored)),
+        ("Who decides", who_decides or ""),
         ("State", _timing(p)),
         ("Links", _links(p)),
     ]

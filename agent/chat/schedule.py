@@ -20,6 +20,7 @@ from agent.digest.render import parse_since
 from agent.models import Proposal
 from agent.settings import DiscordSettings
 from agent.store.records import RecordStore
+from agent.voters.service import VoterFigures
 
 WEBHOOK = "webhook"
 ALERT_WINDOW = timedelta(days=7)
@@ -33,12 +34,13 @@ def plan_posts(
     now: datetime,
     policy_id: str | None,
     targets: Literal["bot", "webhook"] = "bot",
+    figures: VoterFigures | None = None,
 ) -> list[PlannedPost]:
     """Posts due at `now` and not yet posted: digest first, then alerts, then reminders."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     planned = [
-        *_digests(store, settings, now, policy_id, targets),
+        *_digests(store, settings, now, policy_id, targets, figures),
         *_alerts(store, now, policy_id, targets),
         *_reminders(store, settings, now, policy_id, targets),
     ]
@@ -65,6 +67,7 @@ def _digests(
     now: datetime,
     policy_id: str | None,
     targets: str,
+    figures: VoterFigures | None = None,
 ) -> list[PlannedPost]:
     due, day = digest_due(settings, now)
     channels = _digest_targets(settings, targets)
@@ -72,7 +75,11 @@ def _digests(
     if not due or all(_posted(store, k) for k in keys.values()):
         return []
     digest = build_digest(
-        store, now=now, since=parse_since(settings.digest_since), policy_id=policy_id
+        store,
+        now=now,
+        since=parse_since(settings.digest_since),
+        policy_id=policy_id,
+        figures=figures,
     )
     messages = digest_messages(digest)
     return [PlannedPost(key=k, target=c, kind="digest", messages=messages) for c, k in keys.items()]

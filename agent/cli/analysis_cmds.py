@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from agent.cli.consoles import err_console
 from agent.errors import NotFound, StewardError
 
 policy_app = typer.Typer(help="Work with voting policies.", no_args_is_help=True)
@@ -68,7 +69,7 @@ def register(app: typer.Typer, open_app: object) -> None:
             analyst = application.analyst()
             cap = application.confidence_cap(analyst)
             rows, failures = [], []
-            with RichProgress(Console(stderr=True)) as progress:
+            with RichProgress(err_console()) as progress:
                 progress.start("analyse", total=len(proposals))
                 for p in proposals:
                     try:
@@ -119,7 +120,7 @@ def register(app: typer.Typer, open_app: object) -> None:
         try:
             pol = load_policy(file)
         except PolicyError as exc:
-            Console(stderr=True).print(f"[red]error:[/] {exc}", highlight=False)
+            err_console().print(f"[red]error:[/] {exc}", highlight=False)
             raise typer.Exit(2) from None
         if as_json:
             sys.stdout.write(

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from agent.cli.consoles import err_console
 from agent.errors import NotFound
 
 if TYPE_CHECKING:
@@ -68,12 +69,12 @@ def register(app: typer.Typer, open_app: object) -> None:
         if out:
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(text, encoding="utf-8")
-            Console(stderr=True).print(f"exported to {escape(str(out))}", highlight=False)
+            err_console().print(f"exported to {escape(str(out))}", highlight=False)
         else:
             sys.stdout.write(text)
         broken = [i["intent"]["id"] for i in document["intents"] if not i["provenance"]["matches"]]
         if broken:
-            Console(stderr=True).print(
+            err_console().print(
                 f"[red]provenance mismatch:[/] {', '.join(broken)}", highlight=False
             )
             raise typer.Exit(1)

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
+from agent.cli.consoles import err_console
 from agent.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def _run(application: App) -> None:
             "no Discord bot token: set STEWARD__DISCORD__TOKEN (or discord.token in your "
             "config); `steward bot --dry-run` works without one"
         )
-    err = Console(stderr=True)
+    err = err_console()
     if not settings.channels:
         err.print("[yellow]warning:[/] discord.channels is empty: commands will answer nowhere")
     bot = build_bot(application)
@@ -97,7 +97,8 @@ def _dry_run(application: App, as_json: bool) -> None:
     settings = application.settings.discord
     now = datetime.now(UTC)
     policy_id = application.policy().id
-    planned = plan_posts(application.store, settings, now=now, policy_id=policy_id)
+    figures = application.voter_figures()
+    planned = plan_posts(application.store, settings, now=now, policy_id=policy_id, figures=figures)
     preview: list[Message] = []
     if not planned:
         digest = build_digest(
@@ -105,6 +106,7 @@ def _dry_run(application: App, as_json: bool) -> None:
             now=now,
             since=parse_since(settings.digest_since),
             policy_id=policy_id,
+            figures=figures,
         )
         preview = digest_messages(digest)
     channels = [str(c) for c in settings.digest_channels]

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-from rich.console import Console
+
+from agent.cli.consoles import err_console
 
 
 def register(app: typer.Typer, open_app: object) -> None:
@@ -58,12 +59,13 @@ def register(app: typer.Typer, open_app: object) -> None:
                 spaces=space or None,
                 policy_id=policy_id,
                 closing_window=closing,
+                figures=application.voter_figures(),
             )
             text = render(d, fmt)
             if out:
                 out.parent.mkdir(parents=True, exist_ok=True)
                 out.write_text(text, encoding="utf-8")
-                Console(stderr=True).print(
+                err_console().print(
                     f"digest written to {out} ({len(d.new)} new, {len(d.closing)} closing, "
                     f"{len(d.ended)} ended)"
                 )

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from agent import __version__
+from agent.cli.consoles import err_console
 from agent.errors import ConfigError, NotFound, StewardError
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def main(
     try:
         ctx.obj = load_settings(config)
     except ConfigError as exc:
-        Console(stderr=True).print(f"[red]error:[/] {exc}", highlight=False)
+        err_console().print(f"[red]error:[/] {exc}", highlight=False)
         raise typer.Exit(2) from None
 
 
@@ -77,7 +78,7 @@ def _app(ctx: typer.Context) -> Iterator[App]:
     from agent.app import App
 
     application = App(ctx.obj)
-    err = Console(stderr=True)
+    err = err_console()
     try:
         yield application
     except NotFound as exc:
@@ -145,11 +146,11 @@ def ingest(
     from agent.cli import render
     from agent.cli.progress import RichProgress
     from agent.indexer import IndexCounts, sync_index
-    from agent.ingest import IngestCounts, IngestFailed
+    from agent.ingest import IngestCounts, IngestFailed, exclusive_ingest
     from agent.ingest import ingest as run_ingest
 
-    err = Console(stderr=True)
-    with _app(ctx) as application:
+    err = err_console()
+    with _app(ctx) as application, exclusive_ingest(application.settings.home):
         if from_file:
             sources = [application.archive_source(from_file, space[0] if space else None)]
         elif chain:
@@ -217,7 +218,24 @@ def search(
     from agent.cli import render
     from agent.search import search as run_search
 
+    if not query.strip():
+        raise typer.BadParameter("say what you are looking for", param_hint="QUERY")
     with _app(ctx) as application:
+        if application.index.count() == 0:
+            unindexed = len(application.store.index_tasks())
+            hint = (
+                f"{unindexed} proposal(s) are stored but not indexed yet: run `steward ingest` "
+                "without --no-index to embed them."
+                if unindexed
+                else "Nothing is stored yet: run `steward ingest --space SPACE` "
+                "(or `--from-file FILE`) first."
+            )
+            if as_json:
+                err_console().print(hint, highlight=False)
+                _print_json([])
+            else:
+                Console().print(hint, highlight=False)
+            return
         hits = run_search(
             query,
             application.index,
@@ -252,6 +270,10 @@ def show(
         assert stored is not None
         history = store.history(matches[0])
         votes = store.vote_count(matches[0])
+        figures = application.voter_figures()
+        who = figures.concentration(stored.proposal)
+        p = stored.proposal
+        signals = figures.signals(p.space, only=[p.uid]) if votes else []
         if as_json:
             _print_json(
                 {
@@ -261,11 +283,13 @@ def show(
                     "last_seen": stored.last_seen,
                     "indexed_chunks": stored.indexed_chunks,
                     "votes_stored": votes,
+                    "concentration": who.model_dump(mode="json"),
+                    "signals": [s.model_dump(mode="json") for s in signals],
                     "history": [h.model_dump(mode="json", exclude={"body"}) for h in history],
                 }
             )
         else:
-            render.proposal(Console(), stored, votes, history)
+            render.proposal(Console(), stored, votes, history, who, signals)
 
 
 @app.command()
@@ -321,6 +345,7 @@ def _register_more() -> None:
         digest_cmd,
         run_cmd,
         vote_cmd,
+        voters_cmd,
         webhook_cmd,
     )
 
@@ -333,6 +358,7 @@ def _register_more() -> None:
     vote_cmd.register(app, _app)
     answer_cmd.register(app, _app)
     run_cmd.register(app, _app)
+    voters_cmd.register(app, _app)
 
 
 _register_more()

@@ -10,11 +10,13 @@ from rich.panel import Panel
 from rich.table import Table
 
 from agent.cli.render_actions import actions_view
+from agent.cli.render_voters import concentration_block, signal_panel
 from agent.indexer import IndexCounts
 from agent.ingest import IngestCounts
 from agent.search import SearchHit
 from agent.store.bookkeeping import RunRecord, SpaceSummary
 from agent.store.records import HistoryEntry, StoredProposal
+from agent.voters.models import Concentration, Signal
 
 
 def _when(value: datetime | None) -> str:
@@ -44,7 +46,12 @@ def search_results(console: Console, query: str, hits: list[SearchHit]) -> None:
 
 
 def proposal(
-    console: Console, stored: StoredProposal, votes: int, history: list[HistoryEntry]
+    console: Console,
+    stored: StoredProposal,
+    votes: int,
+    history: list[HistoryEntry],
+    who: Concentration | None = None,
+    signals: list[Signal] | None = None,
 ) -> None:
     p = stored.proposal
     lines = [
@@ -74,6 +81,10 @@ def proposal(
     if len(history) > 1:
         lines.append("history " + ", ".join(f"{h.kind} {_when(h.at)}" for h in history))
     console.print(Panel("\n".join(lines)))
+    if who is not None:
+        concentration_block(console, who, p.is_open)
+    for signal in signals or []:
+        console.print(signal_panel(signal))
     actions = actions_view(p.extra)
     if actions is not None:
         console.print(actions)
@@ -120,9 +131,15 @@ def status(
                 r.source,
                 ", ".join(r.scopes),
                 _when(r.started_at),
-                r.status,
+                _run_status(r),
                 escape(detail),
             )
         console.print(rt)
     if index_count is not None:
         console.print(f"vector index: {index_count} chunks")
+
+
+def _run_status(run: RunRecord) -> str:
+    if run.status == "interrupted" and run.last_seen:
+        return f"[yellow]interrupted[/] (last seen {_when(run.last_seen)})"
+    return run.status

@@ -73,8 +73,14 @@ def _label_style(flags: list[ActionFlag]) -> str:
 def _meta(action: DecodedAction) -> Text:
     target = f"{action.target_name} {action.target}" if action.target_name else action.target
     parts = [f"target {target}", action.function or (action.selector or "no calldata")]
+    if action.effect and action.effect != "none":
+        parts.append(action.effect.replace("_", " "))
     if action.value_wei != "0":
         parts.append(f"value {action.value_eth} ETH")
+    if action.delegatecall:
+        parts.append("DELEGATECALL")
+    if action.chain:
+        parts.append(f"on {action.chain}")
     return Text(" · ".join(parts), "dim")
 
 

@@ -12,8 +12,8 @@ import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
+from agent.cli.consoles import err_console
 from agent.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def register(app: typer.Typer, open_app: object) -> None:
                 application, once=once, bot=lambda voting: DiscordBot(application, voting)
             )
         if not ok:
-            Console(stderr=True).print(
+            err_console().print(
                 "[yellow]a job failed:[/] see the log above, or `steward status`", highlight=False
             )
             raise typer.Exit(1)

@@ -59,8 +59,35 @@ def register(app: typer.Typer, open_app: object) -> None:
                 typer.echo(json.dumps(_json(service, report, only), indent=2, default=str))
             else:
                 _render(console, service, report, only, live=live)
-            if report.errors:
-                raise typer.Exit(1)
+            status = exit_status(report)
+            if status:
+                raise typer.Exit(status)
+
+
+EXIT_CAST_UNSETTLED = 3
+"""A cast failed or its outcome is unknown: automation must not read that as success."""
+_UNSETTLED = {
+    "unknown": "the cast's outcome is unknown (an answer was lost or the transaction is "
+    "still pending); the next pass reconciles it with the source",
+    "failed": "the cast failed; `steward audit` says why",
+}
+
+
+def problems(report: TickReport) -> list[str]:
+    """The tick's errors, and every cast that ended unknown or failed."""
+    casts = [
+        f"{key}: {_UNSETTLED[outcome]}"
+        for key, outcome in sorted(report.outcomes.items())
+        if outcome in _UNSETTLED
+    ]
+    return [*report.errors, *casts]
+
+
+def exit_status(report: TickReport) -> int:
+    """0 all settled; 3 a cast failed or is unknown; 1 any other error."""
+    if any(outcome in _UNSETTLED for outcome in report.outcomes.values()):
+        return EXIT_CAST_UNSETTLED
+    return 1 if report.errors else 0
 
 
 def _rows(service: VotingService, only: list[str] | None) -> list[Decision]:
@@ -90,6 +117,7 @@ def _json(service: VotingService, report: TickReport, only: list[str] | None) ->
         "track_records": _tracks(service),
         "paused": service.paused(),
         "report": report.model_dump(),
+        "errors": problems(report),
         "decisions": [d.model_dump() for d in _rows(service, only)],
     }
 
@@ -136,5 +164,5 @@ def _render(
         )
     if report.reconciled:
         console.print(f"reconciled {report.reconciled} earlier vote(s) with the source")
-    for error in report.errors:
-        console.print(f"[red]{escape(error)}[/]")
+    for error in problems(report):
+        console.print(f"[red]{escape(error)}[/]", soft_wrap=True)

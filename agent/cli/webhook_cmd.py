@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from agent.cli.consoles import err_console
 from agent.errors import ConfigError
 
 
@@ -32,12 +32,13 @@ def register(app: typer.Typer, open_app: object) -> None:
         from agent.chat.schedule import plan_posts
         from connectors.discord_webhook import WebhookSender
 
-        err = Console(stderr=True)
+        err = err_console()
         with open_app(ctx) as application:  # type: ignore[operator]
             settings = application.settings.discord
             if settings.webhook_url is None:
                 raise ConfigError("discord.webhook_url is not set (STEWARD__DISCORD__WEBHOOK_URL)")
             policy_id = application.policy().id
+            figures = application.voter_figures()
             with WebhookSender(settings.webhook_url.get_secret_value()) as sender:
                 while True:
                     retried = retry_unsent(application.store, sender)
@@ -47,6 +48,7 @@ def register(app: typer.Typer, open_app: object) -> None:
                         now=datetime.now(UTC),
                         policy_id=policy_id,
                         targets="webhook",
+                        figures=figures,
                     )
                     report = deliver(planned, application.store, sender)
                     posted = report.posted + retried.posted

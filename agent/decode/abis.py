@@ -134,7 +134,7 @@ KNOWN_FUNCTIONS: tuple[tuple[str, str], ...] = (
     ("role.removeController", "removeController(address controller)"),
     ("plain", "setResolver(address resolver)"),
     ("plain", "withdraw()"),
-    ("plain", "setPriceOracle(address _prices)"),
+    ("effect.oracle_change", "setPriceOracle(address _prices)"),
     ("plain", "setCommitmentAges(uint256 _minCommitmentAge, uint256 _maxCommitmentAge)"),
     ("treasury.recover", "recoverFunds(address token, address to, uint256 amount)"),
     ("upgrade.contract", "setUpgradeContract(address _upgradeAddress)"),

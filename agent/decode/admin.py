@@ -12,7 +12,13 @@ from agent.decode.models import Severity
 from agent.decode.names import CRITICAL_ROLES, ens_label, ens_node, role_name
 from agent.decode.values import duration, short, utc_time
 
-_IMPLEMENTATION = ("newImplementation", "implementation", "implementation_", "_upgradeAddress")
+_IMPLEMENTATION = (
+    "newImplementation",
+    "implementation",
+    "implementation_",
+    "_upgradeAddress",
+    "newPendingImplementation",
+)
 
 
 def _first(call: Call) -> str:
@@ -124,8 +130,23 @@ def _upgrade(call: Call) -> Outcome:
     if not data:
         return Outcome(summary, [flag("upgrade", "high", summary)])
     proxy = call.addr("proxy") if "proxy" in call.args else call.target
-    inner = InnerCall(target=proxy, value=0, calldata=data, caller=call.caller)
+    inner = InnerCall(target=proxy, value=0, calldata=data, **call.by_caller())
     return Outcome(summary + " and call", [flag("upgrade", "high", summary)], inner=[inner])
+
+
+def _become(call: Call) -> Outcome:
+    """Compound: the new implementation accepts the Unitroller's pending upgrade."""
+    summary = f"Make {call.where} the implementation of {call.who('unitroller')}"
+    return Outcome(summary, [flag("upgrade", "high", summary)])
+
+
+def _deploy_comet(call: Call) -> Outcome:
+    """Comet's proxy admin deploys a new implementation from the configurator and upgrades."""
+    summary = (
+        f"Deploy a new implementation of {call.who('cometProxy')} from "
+        f"{call.who('configuratorProxy')} and upgrade to it (via {call.where})"
+    )
+    return Outcome(summary, [flag("upgrade", "high", summary)])
 
 
 def _node(call: Call, param: str = "node") -> str:
@@ -224,6 +245,8 @@ HANDLERS: dict[str, Handler] = {
     "upgrade.proxyAdminAndCall": _upgrade,
     "upgrade.implementation": _upgrade,
     "upgrade.contract": _upgrade,
+    "upgrade.become": _become,
+    "upgrade.deployComet": _deploy_comet,
     "ens.setOwner": _ens_owner,
     "ens.setRecord": _ens_owner,
     "ens.setSubnodeOwner": _ens_owner,

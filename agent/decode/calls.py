@@ -10,11 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from eth_abi.grammar import ABIType
 from eth_utils import to_checksum_address
 
 from agent.decode.context import Context
 from agent.decode.models import ActionFlag
-from agent.decode.names import bytes32_label
+from agent.decode.names import bytes32_label, short_text
 from agent.decode.signatures import Function
 from agent.decode.values import clean_text, short
 
@@ -29,6 +30,12 @@ class InnerCall:
     signature: str = ""
     caller: str = ""
     """Who makes it (a timelock, the governor, the same caller for a multicall)."""
+    delegatecall: bool = False
+    """The caller runs the target's code as its own (Safe operation 1, Aave executors)."""
+    chain: str | None = None
+    caller_address: str | None = None
+    """The address that makes the call, when known (a container, or its own caller)."""
+    """Set when a cross-chain message carries the call: the chain it runs on."""
 
 
 @dataclass
@@ -52,6 +59,17 @@ class Call:
     fn: Function
     args: dict[str, Any]
     caller: str
+    delegatecall: bool = False
+    """This call runs as a delegatecall: the calls it makes are made by `caller`."""
+    caller_address: str | None = None
+
+    def by_target(self) -> dict[str, Any]:
+        """InnerCall fields for a call this contract makes itself (a timelock, a Safe)."""
+        return {"caller": self.where, "caller_address": self.target}
+
+    def by_caller(self) -> dict[str, Any]:
+        """InnerCall fields for a call made by whoever made this one (multicall, upgrades)."""
+        return {"caller": self.caller, "caller_address": self.caller_address}
 
     @property
     def where(self) -> str:
@@ -80,3 +98,27 @@ class Call:
 
 
 Handler = Callable[[Call], Outcome]
+
+
+def generic_summary(call: Call) -> str:
+    """`Call setFee(300) on Vault`: the function and its first few arguments."""
+    pairs = zip(call.args.values(), call.fn.types, strict=True)
+    shown = [_brief(call.ctx, value, abi_type) for value, abi_type in pairs]
+    more = ", …" if len(shown) > 4 else ""
+    return f"Call {call.fn.name}({', '.join(shown[:4])}{more}) on {call.where}"
+
+
+def _brief(ctx: Context, value: Any, abi_type: ABIType) -> str:
+    if abi_type.is_array:
+        return f"[{len(value)} item(s)]"
+    base = getattr(abi_type, "base", "")
+    if base == "address":
+        return ctx.label(to_checksum_address(value))
+    if base == "string":
+        return repr(clean_text(bytes(value).decode("utf-8", "replace"), 30))
+    if isinstance(value, bytes):
+        named = short_text(value) if len(value) == 32 else None
+        return named or (short("0x" + value.hex()) if value else "0x")
+    if isinstance(value, tuple):
+        return "(…)"
+    return str(value)

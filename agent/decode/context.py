@@ -7,9 +7,11 @@ a batch of a hundred transfers of one token asks the chain once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from agent.decode import book
 from agent.decode.models import KnownContract, TokenInfo
 from agent.decode.values import clean_text, short
 
@@ -41,16 +43,39 @@ def _executor(known: dict[str, KnownContract]) -> str:
 class Context:
     known: dict[str, KnownContract]
     token_lookup: TokenLookup | None = None
-    budget: int = 500
+    budget: int = 5000
     """Actions (nested ones included) still to decode; hostile batches stop here."""
     executor: str = ""
-    _tokens: dict[str, TokenInfo | None] = field(default_factory=dict)
+    home_chain: int = 1
+    """The proposal's chain: the user's configuration and chain look-ups speak for it."""
+    use_book: bool = True
+    chain_id: int = field(init=False, default=0)
+    """The chain the call being decoded runs on (0: one the address book does not know)."""
+    _tokens: dict[tuple[int, str], TokenInfo | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.executor = self.executor or _executor(self.known)
+        self.chain_id = self.home_chain
 
     def contract(self, address: str) -> KnownContract | None:
-        return self.known.get(address.lower())
+        """The user's configuration first (it runs on the proposal's chain), then the book."""
+        home = self.chain_id == self.home_chain
+        configured = self.known.get(address.lower()) if home else None
+        if configured is not None or not self.use_book:
+            return configured
+        return book.lookup(self.chain_id, address)
+
+    @contextmanager
+    def on_chain(self, name: str | None) -> Iterator[None]:
+        """Decode what a cross-chain message carries with that chain's address book."""
+        if name is None:
+            yield
+            return
+        before, self.chain_id = self.chain_id, book.chain_ids().get(name, 0)
+        try:
+            yield
+        finally:
+            self.chain_id = before
 
     def name(self, address: str) -> str | None:
         contract = self.contract(address)
@@ -72,20 +97,21 @@ class Context:
 
     def token(self, address: str) -> TokenInfo | None:
         """Symbol and decimals: configuration first, then the chain (sanitised)."""
-        key = address.lower()
+        key = (self.chain_id, address.lower())
         if key not in self._tokens:
             self._tokens[key] = self._resolve_token(address)
         return self._tokens[key]
 
     def seen_token(self, address: str) -> TokenInfo | None:
         """What an earlier look-up found, without asking the chain again."""
-        return self._tokens.get(address.lower())
+        return self._tokens.get((self.chain_id, address.lower()))
 
     def _resolve_token(self, address: str) -> TokenInfo | None:
         configured = self.contract(address) or KnownContract(address=address, name="")
         if configured.symbol and configured.decimals is not None:
             return TokenInfo(symbol=configured.symbol, decimals=configured.decimals)
-        looked = self.token_lookup(address) if self.token_lookup else None
+        on_home = self.chain_id == self.home_chain
+        looked = self.token_lookup(address) if self.token_lookup and on_home else None
         symbol = configured.symbol or (looked.symbol if looked else "") or configured.name
         decimals = configured.decimals
         if decimals is None and looked is not None:

@@ -8,15 +8,16 @@ be decoded carries an `undecodable` flag and its raw hex, cut short.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from eth_abi.grammar import ABIType
 from eth_utils import keccak, to_checksum_address
 
-from agent.decode import admin, nested, tokens
-from agent.decode.calls import Call, Handler, InnerCall, Outcome
+from agent.decode import admin, containers, effects, money, nested, tokens
+from agent.decode.calls import Call, Handler, InnerCall, Outcome, generic_summary
 from agent.decode.context import Context, index_known
+from agent.decode.effects import effect_of
 from agent.decode.flags import eth_value, ether, flag, unknown_target
 from agent.decode.models import (
     ActionFlag,
@@ -41,28 +42,38 @@ from agent.decode.values import (
     human_amount,
     parse_hex,
     plain,
-    short,
     to_json,
 )
 
-MAX_ACTIONS = 100
+MAX_ACTIONS = 1000
 """Actions decoded per proposal, and inner calls per call; the rest is one flagged entry."""
-MAX_DEPTH = 3
+MAX_DEPTH = 8
+"""Calls inside calls: a Safe transaction in a timelock batch in a message to an L2 is 4."""
 MAX_SUMMARY = 300
-HANDLERS: dict[str, Handler] = {**tokens.HANDLERS, **admin.HANDLERS, **nested.HANDLERS}
+HANDLERS: dict[str, Handler] = {
+    **tokens.HANDLERS,
+    **admin.HANDLERS,
+    **nested.HANDLERS,
+    **effects.HANDLERS,
+    **money.HANDLERS,
+    **containers.HANDLERS,
+}
 
 
 def decode_actions(
     actions: Sequence[RawAction],
     known: Mapping[str, KnownContract] | Sequence[KnownContract] = (),
     token_info: Callable[[str], TokenInfo | None] | None = None,
+    chain_id: int = 1,
+    address_book: bool = True,
 ) -> list[DecodedAction]:
     """Decode a proposal's actions (at most MAX_ACTIONS; more is one flagged entry).
 
     `token_info(address)` may read symbol/decimals from chain; configured `known`
     contracts win over it. It returns None for a non-token; what it raises propagates
-    (an unreachable node is not a token without decimals)."""
-    ctx = Context(index_known(known), token_info)
+    (an unreachable node is not a token without decimals). `chain_id` picks the bundled
+    address book's entries (calls carried to an L2 use that chain's)."""
+    ctx = Context(index_known(known), token_info, home_chain=chain_id, use_book=address_book)
     return _decode_list(ctx, [_inner_of(a) for a in actions[: MAX_ACTIONS + 1]], 0, len(actions))
 
 
@@ -99,7 +110,9 @@ def _inner_of(action: RawAction) -> InnerCall | DecodedAction:
     data = parse_hex(text, MAX_CALLDATA)
     if data is None:
         return _broken(0, action.target, "calldata is not hex", action.value)
-    return InnerCall(action.target, action.value, data, action.signature)
+    return InnerCall(
+        action.target, action.value, data, action.signature, delegatecall=action.delegatecall
+    )
 
 
 def _decode_list(
@@ -118,7 +131,8 @@ def _decode_list(
             out.append(_broken(index, call.target, "too many calls in all: the rest not decoded"))
             break
         else:
-            out.append(_decode_call(ctx, index, call, depth, parent))
+            with ctx.on_chain(call.chain):
+                out.append(_decode_call(ctx, index, call, depth, parent))
     if total > MAX_ACTIONS and len(calls) > MAX_ACTIONS:
         detail = f"{total - MAX_ACTIONS} more call(s) not decoded (at most {MAX_ACTIONS} are)"
         out.append(_broken(MAX_ACTIONS, calls[MAX_ACTIONS].target, detail))
@@ -180,6 +194,9 @@ def _decode_call(
         "target_name": ctx.name(target),
         "value_wei": str(call.value),
         "value_eth": _eth(call.value),
+        "delegatecall": call.delegatecall,
+        "chain": call.chain,
+        "caller": checksum(call.caller_address) if call.caller_address else None,
     }
     frame = _Frame(ctx, call, call.caller or ctx.executor, depth, base)
     flags = [eth_value(ctx, call.value, target)] if call.value else []
@@ -187,10 +204,24 @@ def _decode_call(
         decoded = _plain_call(frame, flags)
     else:
         decoded = _with_function(frame, _identify(call), flags)
+    extra = [_delegatecall(frame, decoded)] if call.delegatecall else []
     if ctx.contract(target) is None and target != parent:
-        flags = [*decoded.flags, unknown_target(ctx, target)]
-        decoded = decoded.model_copy(update={"flags": flags})
+        extra.append(unknown_target(ctx, target))
+    if extra:
+        decoded = decoded.model_copy(update={"flags": [*decoded.flags, *extra]})
     return decoded
+
+
+def _delegatecall(frame: _Frame, decoded: DecodedAction) -> ActionFlag:
+    """Foreign code with the caller's full authority: high, unless it is a batch library
+    whose every call is opened here (a Safe running MultiSend)."""
+    caller = frame.caller
+    detail = (
+        f"{caller} runs the code of {frame.where} as its own (delegatecall): it acts with "
+        f"{caller}'s storage, funds and permissions"
+    )
+    opened = decoded.effect == "container" and bool(decoded.inner)
+    return flag("delegatecall", "info" if opened else "high", detail)
 
 
 def _plain_call(frame: _Frame, flags: list[ActionFlag]) -> DecodedAction:
@@ -237,8 +268,11 @@ def _by_signature(call: InnerCall) -> _Identified:
         detail = f"the signature {shown!r} is not canonical ({parsed.signature}): its selector "
         notes.append(flag("unknown_function", "high", detail + "matches no known function"))
     else:
-        detail = f"{shown} is not in Steward's tables; arguments decoded by its own types"
-        notes.append(flag("unknown_function", "high", detail))
+        detail = (
+            f"{shown} is named by the proposal's own signature, not in Steward's tables: "
+            "arguments decoded by its types, what it does is not known"
+        )
+        notes.append(flag("unknown_function", "info", detail))
     return _Identified(parsed, selector, call.calldata, notes)
 
 
@@ -250,7 +284,11 @@ def _with_function(frame: _Frame, found: _Identified, flags: list[ActionFlag]) -
     if fn is None:
         summary = f"Call an unknown function on {frame.where}"
         return DecodedAction(**base, summary=summary, flags=flags, raw=raw)
-    base |= {"function": fn.signature, "function_source": fn.source}
+    base |= {
+        "function": fn.signature,
+        "function_source": fn.source,
+        "effect": effect_of(fn.kind),
+    }
     try:
         values = decode_args(fn.types, found.data)
     except DecodeFailure as exc:
@@ -258,10 +296,19 @@ def _with_function(frame: _Frame, found: _Identified, flags: list[ActionFlag]) -
         summary = f"Call {fn.name} on {frame.where} (arguments do not decode)"
         return DecodedAction(**base, summary=summary, flags=flags, raw=raw)
     args = dict(zip((name for name, _ in fn.params), values, strict=True))
-    call = Call(frame.ctx, base["target"], frame.call.value, fn, args, frame.caller)
+    call = Call(
+        frame.ctx,
+        base["target"],
+        frame.call.value,
+        fn,
+        args,
+        frame.caller,
+        frame.call.delegatecall,
+        base["caller"],
+    )
     handler = HANDLERS.get(fn.kind or "")
-    outcome = handler(call) if handler else Outcome(_generic_summary(call))
-    inner = _nested(frame.ctx, outcome, frame.depth, base["target"], flags)
+    outcome = handler(call) if handler else Outcome(generic_summary(call))
+    inner = _nested(frame.ctx, outcome, frame.depth, base["target"], flags, frame.call.chain)
     summary = outcome.summary
     if outcome.join_inner and len(inner) == 1:
         summary = f"{summary}: {inner[0].summary}"
@@ -275,7 +322,12 @@ def _with_function(frame: _Frame, found: _Identified, flags: list[ActionFlag]) -
 
 
 def _nested(
-    ctx: Context, outcome: Outcome, depth: int, target: str, flags: list[ActionFlag]
+    ctx: Context,
+    outcome: Outcome,
+    depth: int,
+    target: str,
+    flags: list[ActionFlag],
+    chain: str | None = None,
 ) -> list[DecodedAction]:
     if not outcome.inner:
         return []
@@ -283,31 +335,9 @@ def _nested(
         detail = f"calls nested deeper than {MAX_DEPTH} levels are not decoded"
         flags.append(flag("undecodable", "high", detail))
         return []
-    calls = outcome.inner[: MAX_ACTIONS + 1]
+    calls = [c if c.chain or not chain else replace(c, chain=chain) for c in outcome.inner]
+    calls = calls[: MAX_ACTIONS + 1]
     return _decode_list(ctx, calls, depth + 1, len(outcome.inner), parent=target)
-
-
-def _generic_summary(call: Call) -> str:
-    """`Call setFee(300) on Vault`: the function and its first few arguments."""
-    pairs = zip(call.args.values(), call.fn.types, strict=True)
-    shown = [_brief(call.ctx, value, abi_type) for value, abi_type in pairs]
-    more = ", …" if len(shown) > 4 else ""
-    return f"Call {call.fn.name}({', '.join(shown[:4])}{more}) on {call.where}"
-
-
-def _brief(ctx: Context, value: Any, abi_type: ABIType) -> str:
-    if abi_type.is_array:
-        return f"[{len(value)} item(s)]"
-    base = getattr(abi_type, "base", "")
-    if base == "address":
-        return ctx.label(to_checksum_address(value))
-    if base == "string":
-        return repr(clean_text(bytes(value).decode("utf-8", "replace"), 30))
-    if isinstance(value, bytes):
-        return short("0x" + value.hex()) if value else "0x"
-    if isinstance(value, tuple):
-        return "(…)"
-    return str(value)
 
 
 def _args(

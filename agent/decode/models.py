@@ -14,17 +14,41 @@ from agent.models import ContractKind
 
 FlagKind = Literal[
     "treasury_outflow",
+    "stream",
     "eth_value",
     "upgrade",
     "role_change",
     "ownership_change",
     "governance_parameter",
     "timelock_delay",
+    "oracle_change",
+    "pause",
+    "delegatecall",
+    "cross_chain",
     "unknown_target",
     "unknown_function",
     "undecodable",
 ]
 Severity = Literal["info", "warn", "high"]
+Effect = Literal[
+    "outflow",
+    "stream",
+    "mint",
+    "upgrade",
+    "ownership_change",
+    "role_change",
+    "oracle_change",
+    "voting_rule",
+    "timelock_delay",
+    "pause",
+    "risk_parameter",
+    "registry",
+    "container",
+    "cross_chain",
+    "none",
+]
+"""What a function does, whatever contract it is found on: the vocabulary flags and hard
+rules are derived from (`agent/decode/effects.py`). `none`: named, nothing to look at."""
 FunctionSource = Literal["abi", "table", "signature"]
 """How a function was named: a known ABI (with parameter names), the bundled selector
 table (types only), or only the proposal's own Bravo signature string."""
@@ -44,6 +68,9 @@ class RawAction(_Frozen):
     value: int
     signature: str = ""
     calldata: str = "0x"
+    delegatecall: bool = False
+    """Aave-style executors can run an action as a delegatecall: the target's code runs
+    with the executor's storage and authority."""
 
     @field_validator("calldata", mode="before")
     @classmethod
@@ -63,6 +90,8 @@ class KnownContract(_Frozen):
     decimals: int | None = None
     delay: int | None = None
     """For a timelock: its current delay in seconds, if known, so a shorter one is flagged high."""
+    underlying: str | None = None
+    """For a market's receipt token (a cToken, an aToken): the token it holds; `ETH` for ether."""
 
 
 class TokenInfo(_Frozen):
@@ -107,6 +136,15 @@ class DecodedAction(_Frozen):
     function: str | None = None
     """Canonical signature, e.g. `transfer(address,uint256)`; None if unknown or plain ETH."""
     function_source: FunctionSource | None = None
+    effect: Effect | None = None
+    """What the function does; None when Steward does not know (or there is no function)."""
+    delegatecall: bool = False
+    """Run as a delegatecall: the target's code acts with the caller's storage and authority."""
+    chain: str | None = None
+    """The chain this call runs on when a cross-chain message carries it (None: the proposal's)."""
+    caller: str | None = None
+    """The address that makes this call, when known: None for a proposal's own actions
+    (its executor: the timelock) and where a bridge hides the sender."""
     args: list[DecodedArg] = Field(default_factory=list)
     summary: str
     inner: list[DecodedAction] = Field(default_factory=list)

@@ -105,4 +105,12 @@ def bytes32_label(param: str, value: bytes) -> str | None:
         return ens_node(value)
     if "label" in lowered:
         return ens_label(value)
-    return None if value == ZERO32 else role_name(value)
+    return None if value == ZERO32 else role_name(value) or short_text(value)
+
+
+def short_text(value: bytes) -> str | None:
+    """A bytes32 that is a short text (Zodiac Roles keys like `MANAGER`), quoted."""
+    text = value.rstrip(b"\0")
+    if len(text) < 3 or not all(0x20 < c < 0x7F for c in text):
+        return None
+    return repr(text.decode("ascii"))

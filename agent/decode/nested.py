@@ -15,7 +15,7 @@ from agent.decode.values import duration, utc_time
 
 def _relay(call: Call) -> Outcome:
     inner = InnerCall(
-        call.addr("target"), call.uint("value"), bytes(call.args["data"]), caller=call.where
+        call.addr("target"), call.uint("value"), bytes(call.args["data"]), **call.by_target()
     )
     return Outcome(f"{call.where} relays a call", inner=[inner])
 
@@ -25,7 +25,7 @@ def _single(verb: str, data: str) -> Handler:
 
     def handle(call: Call) -> Outcome:
         payload = bytes(call.args[data])
-        inner = InnerCall(call.addr("target"), call.uint("value"), payload, caller=call.where)
+        inner = InnerCall(call.addr("target"), call.uint("value"), payload, **call.by_target())
         after = f" after {duration(call.uint('delay'))}" if "delay" in call.args else ""
         return Outcome(f"{verb} on {call.where}{after}", inner=[inner])
 
@@ -43,7 +43,7 @@ def _batch(verb: str) -> Handler:
             detail = "targets, values and payloads differ in length: the timelock will revert"
             return Outcome(summary, [flag("undecodable", "high", detail)])
         inner = [
-            InnerCall(to_checksum_address(t), int(v), bytes(p), caller=call.where)
+            InnerCall(to_checksum_address(t), int(v), bytes(p), **call.by_target())
             for t, v, p in zip(targets, values, payloads, strict=True)
         ]
         return Outcome(summary, inner=inner, join_inner=len(inner) == 1)
@@ -61,7 +61,7 @@ def _compound(verb: str) -> Handler:
             call.uint("value"),
             bytes(call.args["data"]),
             signature=signature,
-            caller=call.where,
+            **call.by_target(),
         )
         return Outcome(f"{verb} on {call.where} for {utc_time(call.uint('eta'))}", inner=[inner])
 
@@ -79,7 +79,7 @@ def _cancel_transaction(call: Call) -> Outcome:
 def _multicall(call: Call) -> Outcome:
     """The contract calls itself (delegatecall), so the caller stays the same."""
     inner = [
-        InnerCall(call.target, 0, bytes(data), caller=call.caller) for data in call.args["data"]
+        InnerCall(call.target, 0, bytes(data), **call.by_caller()) for data in call.args["data"]
     ]
     summary = f"Multicall on {call.where}: {len(inner)} call(s)"
     return Outcome(summary, inner=inner, join_inner=len(inner) == 1)

@@ -20,7 +20,7 @@ from eth_abi.grammar import ABIType, TupleType, parse
 from eth_utils import to_checksum_address
 from pydantic import JsonValue
 
-MAX_CALLDATA = 64 * 1024
+MAX_CALLDATA = 2 * 1024 * 1024
 """Bytes of calldata decoded at most; a longer one is named but its args are not decoded."""
 MAX_NESTED_ARRAY_CALLDATA = 4 * 1024
 """Arrays of arrays let a few pointers fan out into millions of items: a smaller cap."""

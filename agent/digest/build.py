@@ -6,7 +6,6 @@ store and the same `now` always give the same digest.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -15,14 +14,14 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.analysis.models import Assessment, Recommendation
+from agent.decode.stored import key_action_briefs
 from agent.models import Proposal, ProposalState, SourceKind, Space
 from agent.store.records import StoredProposal
+from agent.voters.models import Concentration
+from agent.voters.outcome import outcome_verdict
+from agent.voters.service import VoterFigures, VoteStore
 
 OutcomeFrom = Literal["source", "state", "votes"]
-_PASSED = re.compile(r"\b(passed|approved|succeeded|executed|queued|adopted|accepted)\b", re.I)
-_REJECTED = re.compile(r"\b(rejected|defeated|failed|vetoed|declined)\b", re.I)
-_FOR_LABELS = {"for", "yes", "yae", "yea", "approve", "in favor", "in favour", "accept"}
-_AGAINST_LABELS = {"against", "no", "nay", "reject", "deny"}
 _INJECTION = {
     "instruction_to_model": "instructions to the model",
     "addressed_to_ai": "text addressed to an AI",
@@ -41,10 +40,8 @@ _STATE_OUTCOME: dict[str, str] = {
 }
 
 
-class DigestStore(Protocol):
-    """What the digest reads from the record store."""
-
-    def proposals(self, *, space: str | None = None) -> list[Proposal]: ...
+class DigestStore(VoteStore, Protocol):
+    """What the digest reads from the record store (votes: for the concentration figures)."""
 
     def get(self, uid: str) -> StoredProposal | None: ...
 
@@ -94,10 +91,14 @@ class DigestItem(_Frozen):
     escalation_reasons: list[str] = Field(default_factory=list)
     flags: list[str] = Field(default_factory=list)
     hard_rule_failures: list[str] = Field(default_factory=list)
+    actions: list[str] = Field(default_factory=list)
+    """What the proposal executes that a delegate must see (decoded on-chain actions)."""
     outcome: str | None = None
     outcome_from: OutcomeFrom | None = None
     agrees: bool | None = None
     """Did the outcome match the recommendation? None: no assessment, abstain, or unclear."""
+    concentration: Concentration | None = None
+    """Who decides: voters, top shares, Nakamoto coefficient, Gini (from stored votes)."""
 
 
 class Digest(_Frozen):
@@ -128,6 +129,7 @@ def build_digest(
     policy_id: str | None = None,
     closing_window: timedelta = timedelta(hours=48),
     include_flagged: bool = False,
+    figures: VoterFigures | None = None,
 ) -> Digest:
     """The digest at `now` covering the last `since`.
 
@@ -161,9 +163,15 @@ def build_digest(
     ended.sort(key=lambda p: p.end or now, reverse=True)
     uids = sorted({p.uid for p in (*new, *closing, *ended)})
     found = store.latest_assessments(uids, policy_id) if uids else {}
+    figures = figures or VoterFigures(store)
 
     def items(ps: list[Proposal]) -> list[DigestItem]:
-        return [_item(p, found.get(p.uid), now) for p in ps]
+        return [
+            _item(p, found.get(p.uid), now).model_copy(
+                update={"concentration": figures.concentration(p)}
+            )
+            for p in ps
+        ]
 
     return Digest(
         generated=now,
@@ -219,6 +227,7 @@ def _item(p: Proposal, a: Assessment | None, now: datetime) -> DigestItem:
         quorum_reached=quorum,
         outcome=outcome,
         outcome_from=outcome_from,
+        actions=key_action_briefs(p.extra, limit=5),
     )
     if a is None:
         return base
@@ -290,16 +299,6 @@ def _outcome(
     return leaders[0], "votes"
 
 
-def _verdict(text: str) -> Literal["FOR", "AGAINST"] | None:
-    """Whether a result or choice label means the proposal passed or not."""
-    label = text.strip().casefold()
-    if label in _FOR_LABELS or _PASSED.search(label):
-        return "FOR"
-    if label in _AGAINST_LABELS or _REJECTED.search(label) or label == "quorum not reached":
-        return "AGAINST"
-    return None
-
-
 def _agrees(a: Assessment, outcome: str, tally: list[TallyEntry]) -> bool | None:
     if a.recommendation in ("ABSTAIN", "NONE"):
         return None
@@ -307,5 +306,5 @@ def _agrees(a: Assessment, outcome: str, tally: list[TallyEntry]) -> bool | None
     won = outcome.strip().casefold()
     if won in labels and a.choice is not None:
         return a.choice.strip().casefold() == won
-    verdict = _verdict(outcome)
+    verdict = outcome_verdict(outcome)
     return None if verdict is None else verdict == a.recommendation

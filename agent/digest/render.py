@@ -18,6 +18,7 @@ import jinja2
 from markupsafe import Markup
 
 from agent.digest.build import Digest
+from agent.voters.wording import concentration_line, few_voters_warning
 
 Format = Literal["md", "html", "json"]
 FORMATS: tuple[Format, ...] = ("md", "html", "json")
@@ -114,6 +115,8 @@ def _environment(*, autoescape: bool, finalize: Any) -> jinja2.Environment:
         bar=bar,
         clip=clip,
         label=label,
+        who=concentration_line,
+        few_warning=few_voters_warning,
     )
     return env
 

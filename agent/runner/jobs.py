@@ -83,10 +83,23 @@ def ingest_sources(app: App) -> list[ProposalSource]:
 
 def ingest_and_index(app: App, sources: list[ProposalSource], *, index: bool) -> IngestResult:
     """Each source in turn (one failing does not stop the others), then the vector index."""
+    from agent.ingest import IngestBusy, exclusive_ingest
+
+    result = IngestResult(sources=len(sources))
+    try:
+        with exclusive_ingest(app.settings.home):
+            _ingest_and_index(app, sources, result, index=index)
+    except IngestBusy as exc:  # a manual `steward ingest` is at it: next tick
+        result.errors.append(str(exc))
+    return result
+
+
+def _ingest_and_index(
+    app: App, sources: list[ProposalSource], result: IngestResult, *, index: bool
+) -> None:
     from agent.indexer import sync_index
     from agent.ingest import IngestFailed, ingest
 
-    result = IngestResult(sources=len(sources))
     for source in sources:
         try:
             result.ingest = result.ingest.plus(ingest(source, app.store))
@@ -100,7 +113,6 @@ def ingest_and_index(app: App, sources: list[ProposalSource], *, index: bool) ->
             )
         except StewardError as exc:
             result.errors.append(f"index: {exc}")
-    return result
 
 
 # ---- analyse -----------------------------------------------------------------
@@ -201,7 +213,12 @@ def post_webhook(app: App, sender: Sender, *, now: datetime) -> PostResult:
 
     retried = retry_unsent(app.store, sender)
     planned = plan_posts(
-        app.store, app.settings.discord, now=now, policy_id=app.policy().id, targets="webhook"
+        app.store,
+        app.settings.discord,
+        now=now,
+        policy_id=app.policy().id,
+        targets="webhook",
+        figures=app.voter_figures(),
     )
     report = deliver(planned, app.store, sender)
     failed = {**retried.failed, **report.failed}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from datetime import datetime
 from typing import Any
@@ -32,8 +34,12 @@ class RunRecord(BaseModel):
     started_at: datetime
     finished_at: datetime | None
     status: str
+    """running | ok | failed, or interrupted: still `running` but its process is gone."""
     counts: dict[str, Any] | None
     error: str | None
+    pid: int | None = None
+    last_seen: datetime | None = None
+    """When the run last made progress (its start, or its latest page)."""
 
 
 class SpaceSummary(BaseModel):
@@ -98,15 +104,31 @@ class Bookkeeping:
             conn.execute(update(_P).where(_P.c.uid == uid).values(**values))
 
     def start_run(self, source: str, scopes: list[str]) -> int:
+        now = int(time.time())
         with self.engine.begin() as conn:
             result = conn.execute(
                 schema.runs.insert().values(
-                    source=source, scopes=scopes, started_at=int(time.time()), status="running"
+                    source=source,
+                    scopes=scopes,
+                    started_at=now,
+                    status="running",
+                    pid=os.getpid(),
+                    host=socket.gethostname(),
+                    seen_at=now,
                 )
             )
             key = result.inserted_primary_key
             assert key is not None
             return int(key[0])
+
+    def touch_run(self, run_id: int) -> None:
+        """The run is alive and making progress (shown as its last sign of life)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(schema.runs)
+                .where(schema.runs.c.id == run_id)
+                .values(seen_at=int(time.time()))
+            )
 
     def finish_run(
         self, run_id: int, status: str, counts: dict[str, Any], error: str | None = None
@@ -129,9 +151,11 @@ class Bookkeeping:
                 scopes=x.scopes,
                 started_at=utc(x.started_at),
                 finished_at=utc(x.finished_at) if x.finished_at else None,
-                status=x.status,
+                status=_run_status(x.status, x.pid, x.host),
                 counts=x.counts,
                 error=x.error,
+                pid=x.pid,
+                last_seen=utc(x.finished_at or x.seen_at) if (x.finished_at or x.seen_at) else None,
             )
             for x in rows
         ]
@@ -172,3 +196,19 @@ class Bookkeeping:
             )
             for r in rows
         ]
+
+
+def _run_status(status: str, pid: int | None, host: str | None) -> str:
+    """A `running` run whose process no longer exists on this host was interrupted.
+
+    Runs from another host (a shared PostgreSQL) cannot be checked and keep their status.
+    """
+    if status != "running" or pid is None or host != socket.gethostname():
+        return status
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return "interrupted"
+    except PermissionError:  # alive, another user's
+        return status
+    return status

@@ -56,7 +56,23 @@ def m006_decisions(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.vote_decisions])
 
 
-def m007_backtests(conn: Connection) -> None:
+def m007_run_liveness(conn: Connection) -> None:
+    """Runs remember their process and when they last made progress (crashed → interrupted)."""
+    if not inspect(conn).has_table("runs"):
+        schema.metadata.create_all(conn, tables=[schema.runs])
+    columns = {c["name"] for c in inspect(conn).get_columns("runs")}
+    for name, kind in (("pid", "INTEGER"), ("host", "VARCHAR(255)"), ("seen_at", "INTEGER")):
+        if name not in columns:  # a fresh database got them from m001's create_all
+            conn.execute(text(f"ALTER TABLE runs ADD COLUMN {name} {kind}"))
+
+
+def m008_voter_views(conn: Connection) -> None:
+    """Delegate records look votes up by address (any case); signals read a space's votes."""
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_votes_voter ON votes (lower(voter))"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_votes_space_ts ON votes (space, created_ts)"))
+
+
+def m009_backtests(conn: Connection) -> None:
     """Backtest results: the gate for auto voting reads the latest matching one."""
     schema.metadata.create_all(conn, tables=[schema.backtests])
 
@@ -68,7 +84,9 @@ MIGRATIONS: list[Migration] = [
     m004_chain,
     m005_voting,
     m006_decisions,
-    m007_backtests,
+    m007_run_liveness,
+    m008_voter_views,
+    m009_backtests,
 ]
 
 

@@ -27,6 +27,7 @@ from agent.store.bookkeeping import Bookkeeping
 from agent.store.migrations import migrate
 from agent.store.posts import PostLog
 from agent.store.upsert import upsert_rows
+from agent.store.vote_queries import VoteQueries
 
 _P = schema.proposals
 _COMPUTED = {"uid", "content_hash"}
@@ -54,6 +55,8 @@ class ProposalRef(BaseModel):
     deleted: bool
     block: int | None = None
     """The block a chain proposal was created in (None for other sources)."""
+    votes_count: int | None = None
+    """How many votes the source said the proposal has when last read (None: unknown)."""
 
 
 class StoredProposal(BaseModel):
@@ -102,7 +105,7 @@ def _proposal_row(p: Proposal, now: int) -> dict[str, Any]:
     }
 
 
-class RecordStore(Bookkeeping, AssessmentLog, BacktestLog, PostLog):
+class RecordStore(Bookkeeping, AssessmentLog, BacktestLog, PostLog, VoteQueries):
     """SQL store for proposals, votes, spaces, cursors and runs."""
 
     def __init__(self, url: str) -> None:
@@ -260,6 +263,7 @@ class RecordStore(Bookkeeping, AssessmentLog, BacktestLog, PostLog):
                     votes_complete=bool(r.votes_complete),
                     deleted=r.deleted_at is not None,
                     block=(r.data.get("extra") or {}).get("created_block"),
+                    votes_count=r.data.get("votes_count"),
                 )
                 for r in conn.execute(query)
             ]
@@ -305,6 +309,13 @@ class RecordStore(Bookkeeping, AssessmentLog, BacktestLog, PostLog):
             if cursor:
                 self._write_cursor(conn, cursor, now)
         return new
+
+    def mark_votes_complete(self, uids: Sequence[str]) -> None:
+        """No vote can arrive any more for these proposals: the votes pass skips them."""
+        with self.engine.begin() as conn:
+            for start in range(0, len(uids), 500):
+                batch = list(uids[start : start + 500])
+                conn.execute(update(_P).where(_P.c.uid.in_(batch)).values(votes_complete=True))
 
     def rewind_votes(self, source: str, space: str, from_block: int, cursor: CursorUpdate) -> int:
         """A reorg undid blocks >= from_block: drop their votes and move the cursor back,

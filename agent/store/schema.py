@@ -110,6 +110,10 @@ runs = Table(
     Column("status", String(20), nullable=False),  # running | ok | failed
     Column("counts", JSON),
     Column("error", Text),
+    # Who runs it and when it last made progress: a crashed run is told from a live one.
+    Column("pid", Integer),
+    Column("host", String(255)),
+    Column("seen_at", Integer),
 )
 
 assessments = Table(

@@ -37,8 +37,14 @@ def choice_index(proposal: Proposal, label: str | None) -> int | None:
 
 
 def action_flags(proposal: Proposal) -> list[str]:
-    flags = proposal.extra.get("action_flags") or []
-    return sorted({str(f.get("kind")) for f in flags if isinstance(f, dict) and f.get("kind")})
+    """Kinds of the decoded actions' flags a delegate must look at (not `info`), high first."""
+    rank = {"high": 0, "warn": 1}
+    worst: dict[str, int] = {}
+    for f in proposal.extra.get("action_flags") or []:
+        level = rank.get(str(f.get("severity"))) if isinstance(f, dict) else None
+        if level is not None and f.get("kind"):
+            worst[str(f["kind"])] = min(worst.get(str(f["kind"]), level), level)
+    return sorted(worst, key=lambda kind: (worst[kind], kind))
 
 
 def decide(

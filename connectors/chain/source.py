@@ -256,7 +256,9 @@ class _GovernorSync:
             RawAction(target=t, value=v, signature=s, calldata=c)
             for t, v, s, c in zip(e.targets, e.values, e.signatures, e.calldatas, strict=True)
         ]
-        decoded = decode_actions(actions, self.src._known, self.src.token_info)
+        decoded = decode_actions(
+            actions, self.src._known, self.src.token_info, chain_id=self.src.chain.chain_id
+        )
         extra = {
             "chain_id": self.src.chain.chain_id,
             "governor": self.reader.address,
@@ -280,7 +282,7 @@ class _GovernorSync:
                 type="basic",
                 start=self._when(e.vote_start),
                 end=self._when(e.vote_end),
-                snapshot_block=str(e.vote_start),
+                snapshot_block=e.vote_start,
                 state="pending",
                 author=e.proposer,
                 created=created,

@@ -147,6 +147,7 @@ def build_services(app: App, voting: VotingService | None = None) -> Services:
         ask=answerer(app),
         limiter=RateLimiter(app.settings.discord.ask_per_user_per_minute),
         voting=voting,
+        figures=app.voter_figures(),
     )
 
 
@@ -158,6 +159,7 @@ def build_bot(app: App, voting: VotingService | None = None) -> StewardBot:
     services = build_services(app, voting)
     bot = StewardBot(services)
     bot.scheduler = Scheduler(bot, app.store, app.settings.discord, policy_id=app.policy().id)
+    bot.scheduler.figures = services.figures
     if bot.approvals is not None:
         bot.scheduler.posters.append(bot.approvals.tick)
     return bot

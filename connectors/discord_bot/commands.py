@@ -19,6 +19,7 @@ import discord
 from discord import app_commands
 
 from agent.chat import approvals, builders
+from agent.chat import voters as voter_messages
 from agent.chat.models import Message
 from agent.chat.text import safe
 from agent.digest.build import build_digest
@@ -27,6 +28,7 @@ from agent.errors import NotFound, StewardError
 from agent.models import Proposal, ProposalState
 from agent.settings import DiscordSettings
 from agent.store import RecordStore
+from agent.voters.service import VoterFigures
 from connectors.discord_bot.access import RateLimiter, is_admin
 from connectors.discord_bot.convert import to_kwargs
 
@@ -63,6 +65,13 @@ class Services:
     now: Callable[[], datetime] = field(default=_utc_now)
     voting: VotingService | None = None
     """Delegated voting: adds /pause and /resume (and the approval buttons, in `bot`)."""
+    figures: VoterFigures | None = None
+    """Delegate records and concentration (default: from `store` with default settings)."""
+
+    def voter_figures(self) -> VoterFigures:
+        if self.figures is None:
+            self.figures = VoterFigures(self.store)
+        return self.figures
 
 
 async def send(interaction: Interaction, message: Message) -> None:
@@ -104,7 +113,9 @@ def proposals_listing(
     return found[start : start + PER_PAGE], len(found)
 
 
-def proposal_detail(store: RecordStore, ref: str, policy_id: str | None) -> Message:
+def proposal_detail(
+    store: RecordStore, ref: str, policy_id: str | None, figures: VoterFigures | None = None
+) -> Message:
     """/proposal's message for a uid, id or unique prefix; `NotFound` names the problem."""
     matches = store.resolve(ref.strip())
     if not matches:
@@ -114,8 +125,18 @@ def proposal_detail(store: RecordStore, ref: str, policy_id: str | None) -> Mess
     stored = store.get(matches[0])
     if stored is None:  # deleted between the two reads
         raise NotFound(f"No stored proposal matches {ref[:100]!r}.")
-    assessment = store.latest_assessment(stored.proposal.uid, policy_id)
-    return builders.proposal_message(stored, assessment, store.vote_count(stored.proposal.uid))
+    p = stored.proposal
+    assessment = store.latest_assessment(p.uid, policy_id)
+    figures = figures or VoterFigures(store)
+    votes = store.vote_count(p.uid)
+    signals = figures.signals(p.space, only=[p.uid]) if votes else []
+    who = voter_messages.concentration_text(figures.concentration(p), p.is_open, signals)
+    return builders.proposal_message(stored, assessment, votes, who)
+
+
+def delegate_detail(figures: VoterFigures, address: str, space: str | None) -> Message:
+    """/delegate's message; `NotFound` when the address has no stored vote."""
+    return voter_messages.delegate_message(figures.record(address, space))
 
 
 def digest_now(services: Services, since: str) -> list[Message]:
@@ -125,7 +146,11 @@ def digest_now(services: Services, since: str) -> list[Message]:
     except ValueError as exc:
         raise StewardError(str(exc)) from None
     digest = build_digest(
-        services.store, now=services.now(), since=window, policy_id=services.policy().id
+        services.store,
+        now=services.now(),
+        since=window,
+        policy_id=services.policy().id,
+        figures=services.voter_figures(),
     )
     return builders.digest_messages(digest)
 
@@ -166,8 +191,19 @@ def build_commands(services: Services) -> list[app_commands.Command[Any, ..., No
     @app_commands.rename(ref="id")
     @app_commands.describe(ref="Proposal uid, id, or a unique prefix")
     async def proposal(interaction: Interaction, ref: app_commands.Range[str, 1, 200]) -> None:
-        message = proposal_detail(services.store, ref, services.policy().id)
+        message = proposal_detail(
+            services.store, ref, services.policy().id, services.voter_figures()
+        )
         await send(interaction, message)
+
+    @app_commands.command(name="delegate", description="A voter's record: votes, participation.")
+    @app_commands.describe(address="The voter's address (0x…)", space="Only this space")
+    async def delegate(
+        interaction: Interaction,
+        address: app_commands.Range[str, 1, 200],
+        space: app_commands.Range[str, 1, 100] | None = None,
+    ) -> None:
+        await send(interaction, delegate_detail(services.voter_figures(), address, space))
 
     @app_commands.command(name="ask", description="Ask a question about stored proposals.")
     async def ask(interaction: Interaction, question: app_commands.Range[str, 3, 500]) -> None:
@@ -217,7 +253,7 @@ def build_commands(services: Services) -> list[app_commands.Command[Any, ..., No
         await send(interaction, Message(content=f"This channel {verb} {safe(name, 100)}."))
 
     commands: list[app_commands.Command[Any, ..., None]] = [
-        *(proposals, proposal, ask, digest, policy, subscribe, unsubscribe)
+        *(proposals, proposal, delegate, ask, digest, policy, subscribe, unsubscribe)
     ]
     if services.voting is not None:
         commands += voting_commands(services.voting, admin_only)

@@ -22,6 +22,7 @@ from agent.chat.models import Message
 from agent.chat.schedule import plan_posts
 from agent.settings import DiscordSettings
 from agent.store import RecordStore
+from agent.voters.service import VoterFigures
 from connectors.discord_bot.convert import to_kwargs
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,8 @@ class Scheduler:
         self.clock = clock
         self.not_before: datetime | None = None
         """Set when Discord asked us to wait longer than a tick."""
+        self.figures: VoterFigures | None = None
+        """Concentration figures for the digest (set by `build_bot` from the settings)."""
         self.posters: list[Callable[[], Awaitable[DeliveryReport]]] = []
         """More posting run on the loop after the planned posts, each tick
         (the approval messages: `approvals.Approvals.tick`)."""
@@ -176,5 +179,7 @@ class Scheduler:
         return report
 
     def _plan_and_deliver(self, now: datetime, sender: ChannelSender) -> DeliveryReport:
-        planned = plan_posts(self.store, self.settings, now=now, policy_id=self.policy_id)
+        planned = plan_posts(
+            self.store, self.settings, now=now, policy_id=self.policy_id, figures=self.figures
+        )
         return deliver(planned, self.store, sender)

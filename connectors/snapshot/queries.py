@@ -36,13 +36,13 @@ query ProposalsById($ids: [String]!, $first: Int!) {
 """
 )
 
-VOTES_SINCE = """
-query Votes($proposal: String!, $first: Int!, $skip: Int!, $since: Int!) {
+VOTES_OF_PROPOSALS = """
+query ProposalVotes($ids: [String]!, $first: Int!, $skip: Int!, $since: Int!) {
   votes(
     first: $first, skip: $skip, orderBy: "created", orderDirection: asc,
-    where: { proposal: $proposal, created_gte: $since }
+    where: { proposal_in: $ids, created_gte: $since }
   ) {
-    id voter created choice vp reason
+    id voter created choice vp reason proposal { id }
   }
 }
 """

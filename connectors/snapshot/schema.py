@@ -1,7 +1,8 @@
 """The hub's answers as pydantic models: validated where they enter.
 
-Field names and types follow the hub's GraphQL schema. A failure names the
-field (`proposals[3].created`), and happens before anything is written.
+Field names and types follow the hub's own GraphQL schema (snapshot-hub's
+`src/graphql/schema.gql`; the tests hold these models to a verbatim copy of it). A failure
+names the field (`proposals[3].created`), and happens before anything is written.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ class RawProposal(_Raw):
     start: int
     end: int
     quorum: float | None = None
-    snapshot: str | None = None
+    snapshot: int | None = None
+    """The block voting power is read at: `Int` since snapshot-hub #937 (2024-10)."""
     state: Literal["pending", "active", "closed"]
     link: str | None = None
     scores: list[float] | None = None
@@ -57,13 +59,35 @@ class RawProposal(_Raw):
     flagged: StrictBool | None = None
 
 
+class RawProposalRef(_Raw):
+    id: str
+
+
 class RawVote(_Raw):
     id: str = Field(min_length=1)
     voter: str
     created: int
+    proposal: RawProposalRef | None = None
     choice: int | list[int] | dict[str, float] | str
     vp: float | None = None
     reason: str | None = None
+
+
+ROOT_MODELS: dict[str, type[_Raw]] = {
+    "space": RawSpace,
+    "proposal": RawProposal,
+    "proposals": RawProposal,
+    "vote": RawVote,
+    "votes": RawVote,
+}
+"""Which model reads each root field of the hub's answers."""
+
+REQUIRED_WHERE_NULLABLE: dict[str, str] = {
+    "Proposal.space": "a proposal is stored under its space; the hub always sends it",
+    "Proposal.state": "open or closed decides what is re-read and voted on; always computed",
+}
+"""Fields the schema lets be null that Steward cannot do without. A null there is a
+malformed answer (named, nothing stored), never a guess."""
 
 
 def _field_path(root: str, loc: tuple[Any, ...]) -> str:

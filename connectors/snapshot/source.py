@@ -6,7 +6,8 @@ Per space and run:
    proposal the hub no longer lists is recorded as deleted);
 3. stored proposals that can still change (open, or scores not final) are
    re-read by id: edits, state and tallies; missing ones were deleted;
-4. votes of proposals whose votes are not complete, since each one's cursor.
+4. votes of proposals whose votes are not complete, since each one's cursor, read
+   in batches (connectors/snapshot/vote_pass.py).
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from collections.abc import Iterator, Sequence
 from typing import Final
 
 from agent.errors import SourceError
-from agent.models import Proposal, Space, Vote, utc
-from agent.ports import ProposalPage, ProposalsGone, SpaceSeen, SyncItem, SyncState, VotePage
+from agent.models import Proposal, Space, utc
+from agent.ports import ProposalPage, ProposalsGone, SpaceSeen, SyncItem, SyncState
 from agent.settings import SnapshotSettings
 from agent.store.records import CursorUpdate, ProposalRef
 from connectors.snapshot import queries
 from connectors.snapshot.client import HubClient
 from connectors.snapshot.paging import page_by_created
-from connectors.snapshot.schema import RawProposal, RawSpace, RawVote, parse
+from connectors.snapshot.schema import RawProposal, RawSpace, parse
+from connectors.snapshot.vote_pass import vote_pages
 
 SOURCE: Final = "snapshot"
 _ID_BATCH = 100  # the hub caps *_in lists at 100
@@ -57,9 +59,14 @@ class SnapshotSource:
                 yield ProposalsGone(uids=gone)
         yield from self._refresh(space, [r for r in refs if _may_change(r) and r.uid not in seen])
         if votes and self.settings.votes:
-            for ref in state.refs(SOURCE, scope):
-                if not ref.deleted and not ref.votes_complete:
-                    yield from self._votes(scope, ref, state)
+            yield from vote_pages(
+                self.client,
+                scope,
+                state.refs(SOURCE, scope),
+                state,
+                page_size=self.settings.page_size,
+                max_skip=self.settings.max_skip,
+            )
 
     # ---- steps ---------------------------------------------------------------
     def _space(self, space_id: str) -> Space:
@@ -120,33 +127,6 @@ class SnapshotSource:
             if gone:
                 yield ProposalsGone(uids=gone)
 
-    def _votes(self, space_id: str, ref: ProposalRef, state: SyncState) -> Iterator[SyncItem]:
-        scope = f"votes:{ref.uid}"
-        cursor = state.get_cursor(SOURCE, scope)
-        since = int(cursor["created"]) if cursor else 0
-        final = ref.state == "closed" and ref.scores_final
-
-        def fetch(first: int, skip: int, created_gte: int) -> list[RawVote]:
-            data = self.client.query(
-                queries.VOTES_SINCE,
-                {"proposal": ref.id, "first": first, "skip": skip, "since": created_gte},
-            )
-            return parse(data, "votes", RawVote, many=True)
-
-        newest = since
-        for page in page_by_created(
-            fetch, since=since, page_size=self.settings.page_size, max_skip=self.settings.max_skip
-        ):
-            newest = max(newest, *(raw.created for raw in page))
-            yield VotePage(
-                proposal_uid=ref.uid,
-                votes=[to_vote(raw, ref, space_id) for raw in page],
-                cursor=CursorUpdate(source=SOURCE, scope=scope, value={"created": newest}),
-            )
-        if final:
-            # Closed with final scores: no vote can arrive any more.
-            yield VotePage(proposal_uid=ref.uid, votes=[], complete=True)
-
 
 def _may_change(ref: ProposalRef) -> bool:
     return ref.state in ("pending", "active") or not ref.scores_final
@@ -177,18 +157,4 @@ def to_proposal(raw: RawProposal, space: Space) -> Proposal:
         created=utc(raw.created),
         updated=utc(raw.updated) if raw.updated else None,
         flagged=bool(raw.flagged) or space.flagged,
-    )
-
-
-def to_vote(raw: RawVote, ref: ProposalRef, space_id: str) -> Vote:
-    return Vote(
-        source=SOURCE,
-        id=raw.id,
-        proposal_uid=ref.uid,
-        space=space_id,
-        voter=raw.voter,
-        choice=raw.choice,
-        voting_power=raw.vp or 0.0,
-        reason=raw.reason or "",
-        created=utc(raw.created),
     )

@@ -155,3 +155,37 @@ def test_hostile_proposal_cannot_lift_the_recommendation(store: RecordStore) -> 
     user = model.seen[0][1].content
     assert "note to AI voters" not in user  # the HTML comment never reaches the model
     assert "<U+200B>" in user
+
+
+def test_agent_sees_who_decides_in_the_prompt_and_through_its_tool(store: RecordStore) -> None:
+    from agent.models import Vote, utc
+
+    uid = "snapshot:0xabc"
+    rows = [("0x" + "aa" * 20, 1, 900.0)] + [(f"0x{i:040x}", 2, 10.0) for i in range(4)]
+    store.apply_votes(
+        [
+            Vote(
+                source="snapshot",
+                id=f"v{n}",
+                proposal_uid=uid,
+                space="ens.eth",
+                voter=voter,
+                choice=choice,
+                voting_power=power,
+                created=utc(1_767_300_000 + n),
+            )
+            for n, (voter, choice, power) in enumerate(rows)
+        ]
+    )
+    analyst, model = _analyst(
+        [tool_call("get_vote_concentration", {"uid": uid}), draft_call(_args())], store
+    )
+    analyse(_proposal(BODY), POLICY, analyst, store)
+    user = model.seen[0][1].content
+    assert "Who decides (code, from the votes stored so far): 5 voters" in user
+    assert "Few voters decide: 1 voter holds a majority" in user  # the proposal is open
+    tool_reply = model.seen[1][-1].content
+    assert "untrusted_tool_output" in tool_reply and '"nakamoto": 1' in tool_reply
+    assert '"gini"' in tool_reply and '"signals": []' in tool_reply
+    missing = AnalysisTools(store).get_vote_concentration("snapshot:nope")
+    assert "no proposal snapshot:nope" in missing

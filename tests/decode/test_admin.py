@@ -176,8 +176,16 @@ def test_controller_and_module_changes_are_role_changes() -> None:
 
 
 def test_table_functions_are_named_without_parameter_names() -> None:
-    decoded = one(oz(STRANGER, "setFeeTo(address)", TREASURY))
-    assert decoded.function == "setFeeTo(address)" and decoded.function_source == "table"
-    assert decoded.summary == f"Call setFeeTo(Treasury) on {short(STRANGER)}"
+    decoded = one(oz(STRANGER, "submit(address)", TREASURY))
+    assert decoded.function == "submit(address)" and decoded.function_source == "table"
+    assert decoded.summary == f"Call submit(Treasury) on {short(STRANGER)}"
     assert decoded.args[0].name == "arg0" and decoded.args[0].label == "Treasury"
-    assert set(kinds(decoded)) == {"unknown_target"}
+    assert set(kinds(decoded)) == {"unknown_target"} and decoded.effect is None
+
+
+def test_table_functions_with_a_meaning_are_flagged_by_it() -> None:
+    decoded = one(oz(STRANGER, "setFeeTo(address)", TREASURY))
+    assert decoded.summary == f"Call setFeeTo(Treasury) on {short(STRANGER)}"
+    assert decoded.effect == "role_change" and kinds(decoded)["role_change"] == "warn"
+    oracle = one(oz(STRANGER, "setAssetSources(address[],address[])", [ALICE], [BOB]))
+    assert oracle.effect == "oracle_change" and kinds(oracle)["oracle_change"] == "high"

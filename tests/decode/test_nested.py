@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agent.decode import DecodedAction, RawAction, actions_extra, decode_actions
+from agent.decode.decode import MAX_DEPTH
 from agent.decode.names import namehash
 from tests.decode.calldata import (
     ALICE,
@@ -122,15 +123,15 @@ def test_resolver_multicall_and_governor_relay() -> None:
     assert relay.summary.startswith("Governor relays a call: Transfer 0.000001 USDC from Governor")
 
 
-def test_nesting_stops_at_depth_three() -> None:
+def test_nesting_stops_at_the_depth_cap() -> None:
     data = call("transfer(address,uint256)", ALICE, 1)
-    for _ in range(5):
+    for _ in range(MAX_DEPTH + 2):
         data = call("relay(address,uint256,bytes)", GOVERNOR, 0, data)
     decoded = one(RawAction(target=GOVERNOR, value=0, calldata="0x" + data.hex()))
     depth, node = 0, decoded
     while node.inner:
         node, depth = node.inner[0], depth + 1
-    assert depth == 3
+    assert depth == MAX_DEPTH
     assert any(f.kind == "undecodable" and "deeper" in f.detail for f in node.flags)
 
 

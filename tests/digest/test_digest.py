@@ -478,3 +478,21 @@ def test_json_round_trips(store: RecordStore) -> None:
     store.apply_proposals([_p("x", end=NOW + timedelta(hours=5), scores=[1, 0, 0])])
     d = _digest(store)
     assert Digest.model_validate_json(to_json(d)) == d
+
+
+def test_the_digest_shows_what_a_proposal_executes(store: RecordStore) -> None:
+    from agent.decode import actions_extra, decode_actions
+    from tests.decode.calldata import ALICE, oz
+
+    usdc = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
+    decoded = decode_actions([oz(usdc, "transfer(address,uint256)", ALICE, 250_000 * 10**6)])
+    extra = json.loads(json.dumps(actions_extra(decoded)))
+    store.apply_proposals(
+        [_p("pay", source="chain", created=NOW - timedelta(hours=2), extra=extra)]
+    )
+    (item,) = _digest(store).new
+    assert item.actions == [
+        f"Transfer 250,000 USDC from the DAO to {ALICE[:6]}…{ALICE[-4:]} [treasury_outflow]"
+    ]
+    assert "⛓️ Transfer 250,000 USDC" in render(_digest(store), "md")
+    assert "Transfer 250,000 USDC" in render(_digest(store), "html")

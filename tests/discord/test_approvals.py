@@ -51,6 +51,7 @@ from tests.discord.test_commands import (
     _guild_payload,
     invoke,
 )
+from tests.fakes import discord_payloads as payloads
 
 STRANGER = 500000000000000009
 ADDRESS = "0x" + "ab" * 20
@@ -62,15 +63,8 @@ _ids = itertools.count(300000000000000000)
 
 # ---- Discord's side --------------------------------------------------------------------
 def _message(channel_id: int, payload: dict[str, Any], message_id: int) -> dict[str, Any]:
-    author = {"id": str(APP_ID), "username": "Steward", "discriminator": "0", "avatar": None}
-    return {
-        **{"id": str(message_id), "channel_id": str(channel_id), "author": author, "type": 0},
-        **{"content": payload.get("content") or "", "embeds": payload.get("embeds", [])},
-        **{"components": payload.get("components", []), "flags": payload.get("flags", 0)},
-        **{"timestamp": NOW.isoformat(), "edited_timestamp": None, "tts": False},
-        **{"mention_everyone": False, "mentions": [], "mention_roles": []},
-        **{"attachments": [], "pinned": False},
-    }
+    author = payloads.user(APP_ID, "Steward")
+    return dict(payloads.message(message_id, channel_id, author, payload, NOW))
 
 
 class FakeChannels:
@@ -109,27 +103,9 @@ async def click(
     roles: tuple[int, ...] = (),
 ) -> FakeDiscord:
     """Press a button as Discord delivers it: an INTERACTION_CREATE of type 3."""
-    member = {"id": str(user), "username": f"user{user % 1000}", "discriminator": "0"}
-    payload = {
-        "id": str(next(_ids)),
-        "application_id": str(APP_ID),
-        "type": 3,
-        "token": "interaction-token",
-        "version": 1,
-        "locale": "en-US",
-        "attachment_size_limit": 8_388_608,
-        "data": {"custom_id": custom_id, "component_type": 2},
-        "guild_id": str(GUILD),
-        "channel": {"id": str(CHANNEL), "type": 0, "guild_id": str(GUILD)},
-        "member": {
-            "user": {**member, "avatar": None},
-            "roles": [str(r) for r in roles],
-            "joined_at": NOW.isoformat(),
-            "flags": 0,
-            "permissions": "2048",
-        },
-        "message": message,
-    }
+    who = payloads.member(user, f"user{user % 1000}", list(roles), NOW)
+    # `message` is what FakeChannels answered the send with: a payloads.message already
+    payload = payloads.button_interaction(APP_ID, GUILD, CHANNEL, who, custom_id, message)  # type: ignore[arg-type]
     fake = FakeDiscord()
     reset = async_context.set(fake)  # type: ignore[arg-type]
     try:

@@ -24,14 +24,18 @@ from discord.webhook.async_ import async_context
 
 from agent.analysis.policy import Policy, load_policy
 from agent.chat.ask import Answer, answer_question
+from agent.chat.voters import concentration_text
+from agent.models import Vote
 from agent.settings import ChunkingSettings, DiscordSettings
 from agent.store import RecordStore
+from agent.voters.models import Concentration
 from connectors.discord_bot.access import RateLimiter, command_allowed, is_admin
 from connectors.discord_bot.bot import StewardBot
 from connectors.discord_bot.commands import Services
 from connectors.discord_bot.convert import to_kwargs
 from tests.conftest import PROJECT
 from tests.discord import HOSTILE, NOW, copy_store, seed_template
+from tests.fakes import discord_payloads as payloads
 
 APP_ID, GUILD = 900000000000000001, 800000000000000001
 CHANNEL, ELSEWHERE, DM = 700000000000000001, 700000000000000002, 700000000000000003
@@ -56,14 +60,8 @@ class FakeDiscord:
         self, webhook_id: int, token: str, *, payload: dict[str, Any], **_: Any
     ) -> dict[str, Any]:
         self.requests.append(("followup", payload))
-        author = {"id": str(APP_ID), "username": "Steward", "discriminator": "0", "avatar": None}
-        return {
-            **{"id": str(next(_ids)), "channel_id": str(CHANNEL), "author": author, "type": 0},
-            **{"content": payload.get("content") or "", "embeds": payload.get("embeds", [])},
-            **{"timestamp": NOW.isoformat(), "edited_timestamp": None, "tts": False},
-            **{"mention_everyone": False, "mentions": [], "mention_roles": []},
-            **{"attachments": [], "pinned": False, "flags": payload.get("flags", 0)},
-        }
+        author = payloads.user(APP_ID, "Steward")
+        return dict(payloads.message(next(_ids), CHANNEL, author, payload, NOW))
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -73,28 +71,15 @@ class FakeDiscord:
 
 
 def _guild_payload() -> dict[str, Any]:
-    role = {"permissions": "0", "position": 1, "color": 0, "hoist": False, "managed": False}
-    channel = {"type": 0, "position": 0, "permission_overwrites": [], "guild_id": str(GUILD)}
-    return {
-        "id": str(GUILD),
-        "name": "DAO",
-        "owner_id": "1",
-        "roles": [
-            {**role, "id": str(GUILD), "name": "@everyone", "mentionable": False},
-            {**role, "id": str(ADMIN_ROLE), "name": "stewards", "mentionable": True},
-            {**role, "id": str(MEMBER_ROLE), "name": "members", "mentionable": True},
-        ],
-        "channels": [
-            {**channel, "id": str(CHANNEL), "name": "governance"},
-            {**channel, "id": str(ELSEWHERE), "name": "random"},
-        ],
-        "members": [],
-        "member_count": 2,
-        "features": [],
-        "emojis": [],
-        "stickers": [],
-        "unavailable": False,
-    }
+    roles = [
+        payloads.role(ADMIN_ROLE, "stewards", mentionable=True),
+        payloads.role(MEMBER_ROLE, "members", mentionable=True),
+    ]
+    channels = [
+        payloads.text_channel(CHANNEL, "governance", GUILD),
+        payloads.text_channel(ELSEWHERE, "random", GUILD),
+    ]
+    return dict(payloads.guild(GUILD, "DAO", roles, channels))  # type: ignore[arg-type]
 
 
 def _interaction_payload(
@@ -103,36 +88,18 @@ def _interaction_payload(
     command = bot.tree.get_command(name)
     assert isinstance(command, discord.app_commands.Command)
     types = {p.display_name: p.type.value for p in command.parameters}
-    user = {"id": str(USER), "username": "alice", "discriminator": "0", "avatar": None}
-    where: dict[str, Any] = {
-        "guild_id": str(GUILD),
-        "channel": {"id": str(channel), "type": 0, "guild_id": str(GUILD)},
-        "member": {
-            "user": user,
-            "roles": [str(r) for r in roles],
-            "joined_at": NOW.isoformat(),
-            "flags": 0,
-            "permissions": "2048",
-        },
-    }
-    if channel == DM:
-        where = {"user": user, "channel": {"id": str(DM), "type": 1, "recipients": [user]}}
-    return {
-        "id": str(next(_ids)),
-        "application_id": str(APP_ID),
-        "type": 2,
-        "token": "interaction-token",
-        "version": 1,
-        "locale": "en-US",
-        "attachment_size_limit": 8_388_608,
-        "data": {
-            "id": str(next(_ids)),
-            "name": name,
-            "type": 1,
-            "options": [{"name": k, "type": types[k], "value": v} for k, v in options.items()],
-        },
-        **where,
-    }
+    who = payloads.member(USER, "alice", roles, NOW)
+    values = [{"name": k, "type": types[k], "value": v} for k, v in options.items()]
+    payload = payloads.command_interaction(
+        APP_ID,
+        GUILD,
+        channel,
+        who,
+        name,
+        values,
+        dm=channel == DM,  # type: ignore[arg-type]
+    )
+    return dict(payload)
 
 
 async def invoke(
@@ -401,7 +368,8 @@ async def test_commands_register_per_guild_and_globally_only_when_asked(
     bot = StewardBot(services)
     assert bot.intents == discord.Intents(guilds=True)  # no message content, no members
     assert {c.name for c in bot.tree.get_commands()} == {
-        *("proposals", "proposal", "ask", "digest", "policy", "subscribe", "unsubscribe")
+        *("proposals", "proposal", "delegate", "ask", "digest", "policy"),
+        *("subscribe", "unsubscribe"),
     }
 
 
@@ -492,3 +460,70 @@ def test_steward_ask_prints_what_slash_ask_would(
     assert "100,000 USDC" in out.stdout and "archive:ep-goods" in out.stdout
     data = json.loads(runner.invoke(_cli(), ["ask", "cooking recipes for pasta", "--json"]).stdout)
     assert data["found"] is False and data["method"] == "none"
+
+
+# ---- who decides: /delegate and /proposal's concentration field ----------------------
+WHALE, SMALL = "0x" + "ab" * 20, "0x" + "cd" * 20
+
+
+def _votes(store: RecordStore, reason: str = "") -> None:
+    uid = "archive:ep-goods"
+    rows = [(WHALE, 1, 5000.0, reason), (SMALL, 2, 10.0, "")]
+    rows += [(f"0x{i:040x}", 2, 20.0, "") for i in range(6)]
+    store.apply_votes(
+        [
+            Vote(
+                source="archive",
+                id=f"v{n}",
+                proposal_uid=uid,
+                space="ens.eth",
+                voter=voter,
+                choice=choice,
+                voting_power=power,
+                reason=why,
+                created=NOW,
+            )
+            for n, (voter, choice, power, why) in enumerate(rows)
+        ]
+    )
+
+
+@pytest.mark.asyncio
+async def test_delegate_shows_a_record_or_a_private_not_found(
+    make_bot: Any,
+    store: RecordStore,
+) -> None:
+    _votes(store, reason=HOSTILE)
+    bot = await make_bot()
+    [shown] = (await invoke(bot, "delegate", address=WHALE.upper().replace("0X", "0x"))).messages
+    embed = shown["embeds"][0]
+    assert embed["title"] == f"Delegate {WHALE}"
+    assert "**1** vote(s)" in embed["description"]
+    names = [f["name"] for f in embed["fields"]]
+    assert names[:2] == ["Choices", "With the outcome"] and "Stated reasons" in names
+    reasons = next(f["value"] for f in embed["fields"] if f["name"] == "Stated reasons")
+    assert "@everyone" not in reasons and "](https://evil" not in reasons  # quoted, defused
+    [missing] = (await invoke(bot, "delegate", address="0xnobody")).messages
+    assert missing["flags"] & EPHEMERAL and "No stored votes from 0xnobody" in missing["content"]
+
+
+@pytest.mark.asyncio
+async def test_proposal_says_who_decides_an_open_vote(
+    make_bot: Any,
+    store: RecordStore,
+) -> None:
+    bot = await make_bot()
+    [before] = (await invoke(bot, "proposal", id="ep-goods")).messages
+    field = next(f for f in before["embeds"][0]["fields"] if f["name"] == "Who decides")
+    assert "no votes stored yet" in field["value"]
+    _votes(store)
+    [after] = (await invoke(bot, "proposal", id="ep-goods")).messages
+    field = next(f for f in after["embeds"][0]["fields"] if f["name"] == "Who decides")
+    assert "Few voters decide: 1 voter holds a majority" in field["value"]
+    assert "8 voters" in field["value"] and "Nakamoto 1" in field["value"]
+
+
+def test_builders_stay_within_discord_limits() -> None:
+    c = Concentration(proposal_uid="u", voters=3, nakamoto=1, few_decide=True, gini=0.5)
+    assert len(concentration_text(c, True, [])) <= 1024
+    assert "Few voters" not in concentration_text(c, False, [])  # closed: figures, no warning

@@ -18,14 +18,21 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
+from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
+from . import discord_payloads as payloads
 from .local_server import LocalHTTPServer, LocalServer, QuietHandler
 
 Failure = Literal["429", "429-header", "500", "502", "503"]
 WEBHOOK_ID = "112233445566778899"
 TOKEN = "s3cr3t-T0ken_abcdefghijklmnopqrstuvwxyz"
+CHANNEL_ID = 700000000000000009
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 class _Handler(QuietHandler):
@@ -89,7 +96,12 @@ class FakeWebhook(LocalHTTPServer):
         with self._lock:
             self.posts.append(body)
         wait = parse_qs(parts.query).get("wait") == ["true"]
-        return (200, {"id": str(len(self.posts)), **body}) if wait else (204, None)
+        if not wait:
+            return 204, None
+        # `?wait=true`: the created message, as discord.py's `Message` type has it
+        author = payloads.user(int(WEBHOOK_ID), "Steward")
+        message_id = 990000000000000000 + len(self.posts)
+        return 200, dict(payloads.message(message_id, CHANNEL_ID, author, body, _now()))
 
 
 def _invalid(body: Any) -> str | None:

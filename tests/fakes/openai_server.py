@@ -12,6 +12,10 @@ Usage::
         server.reply(Verdict(summary="...", risk="low"))
         model = ChatOpenAI(base_url=server.url + "/v1", api_key="test", model="fake-model")
 
+Every answer is held to the ``openai`` package's own response types before it is sent
+(``check_against_sdk``): an answer they would not accept is a bug in the fake, logged in
+``server_errors`` and sent as a 500.
+
 How a scripted answer is rendered depends on the request, as a real model's would:
 
 - ``reply_tool_call`` always answers with one ``tool_calls`` entry.
@@ -87,6 +91,26 @@ def error_body(status: int, message: str | None = None) -> dict[str, Any]:
     return {"error": {"message": message or default, "type": kind, "param": None, "code": code}}
 
 
+def check_against_sdk(status: int, payload: Any) -> None:
+    """Hold every answer to the openai package's own response types (strict): a completion,
+    each streamed chunk, the model list, an error body. Raises when the fake drifts."""
+    from openai.types import ErrorObject, Model
+    from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+    if status == 0:  # a hang sends nothing
+        return
+    if status != 200:
+        ErrorObject.model_validate(payload["error"], strict=True)
+    elif isinstance(payload, list):
+        for event in payload:
+            ChatCompletionChunk.model_validate(event, strict=True)
+    elif payload.get("object") == "list":
+        for model in payload["data"]:
+            Model.model_validate(model, strict=True)
+    else:
+        ChatCompletion.model_validate(payload, strict=True)
+
+
 def _pick_tool(tools: list[dict[str, Any]], arguments: str, hint: str | None) -> str:
     """Which tool a structured answer calls when the request does not force one: the hinted
     one, else the first whose parameters fit, else the last (an agent's response tool)."""
@@ -123,6 +147,7 @@ class _Handler(QuietHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         try:
             status, extra, payload = fake._handle(method, self.path, headers, raw)
+            check_against_sdk(status, payload)
         except Exception as exc:  # noqa: BLE001 - a bug in the fake must surface, not hang
             fake.server_errors.append(repr(exc))
             status, extra, payload = 500, {}, error_body(500, f"fake crashed: {exc!r}")

@@ -103,6 +103,7 @@ class HubData:
                 "website": "",
                 "twitter": "",
                 "github": "",
+                "created": int(self.now()),
                 "_seq": next(self._counter),
             }
             rec.update(fields)
@@ -145,12 +146,13 @@ class HubData:
                 "body": "",
                 "discussion": "",
                 "choices": choices,
+                "labels": [],
                 "start": start,
                 "end": start + 5 * DAY,
                 "quorum": 0.0,
                 "quorumType": "default",
                 "privacy": "",
-                "snapshot": str(18_000_000 + n),
+                "snapshot": 18_000_000 + n,  # a block number: `Int` in the hub's schema
                 "link": f"https://snapshot.org/#/{space}/proposal/{pid}",
                 "app": "snapshot",
                 "scores": [0.0] * len(choices),

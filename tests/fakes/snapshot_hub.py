@@ -2,8 +2,11 @@
 
 Why a real server instead of mocking httpx: the connector's retry, timeout, pagination and
 error handling are exactly what we want to test, and those only show up over a socket.
-The schema file keeps the real hub's field names, so queries that pass here also validate
-against https://hub.snapshot.org/graphql.
+It serves the real hub's own schema (`published/snapshot-hub-schema.gql`, verbatim from
+snapshot-hub), so every answer is typed exactly as the real hub types it (`snapshot: Int`,
+`vp: Float`, `choice: Any`). An answer its own data cannot give under that schema (a null
+in a non-null field, a value of the wrong type) is a bug in the fake: it is answered with
+HTTP 500 and recorded in `schema_violations`, never sent half-typed.
 
 Usage::
 
@@ -44,7 +47,7 @@ from graphql import (
 from .local_server import LocalHTTPServer, LocalServer, QuietHandler
 from .snapshot_data import DAY, HubData, HubError, fake_hex
 
-SCHEMA_PATH = Path(__file__).with_name("snapshot_schema.graphql")
+SCHEMA_PATH = Path(__file__).parent / "published" / "snapshot-hub-schema.gql"
 SCHEMA = build_schema(SCHEMA_PATH.read_text(encoding="utf-8"))
 MAX_DEPTH = 5
 TIMEOUT_SLEEP = 3.0  # "timeout" failures hold the connection this long, then close it
@@ -170,6 +173,7 @@ class FakeHub(LocalHTTPServer):
         self.data = HubData(now, max_first=max_first, max_skip=max_skip)
         self.requests: list[dict[str, Any]] = []
         self.server_errors: list[str] = []
+        self.schema_violations: list[str] = []
         self._lock = threading.Lock()
         self._failures: deque[tuple[str, float]] = deque()
         self._hits: deque[float] = deque()
@@ -184,6 +188,13 @@ class FakeHub(LocalHTTPServer):
             "vote": lambda _info, id=None: self._gql_vote(d.vote(id)),
             "votes": lambda _info, **args: [self._gql_vote(v) for v in d.query("votes", args)],
         }
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop, then fail the test if the fake ever broke the published schema: a stand-in
+        that drifts from its counterpart must not stay green."""
+        super().__exit__(*exc)
+        if self.schema_violations and exc[0] is None:
+            raise AssertionError(f"the fake hub broke its schema: {self.schema_violations[:3]}")
 
     # ------------------------------------------------------------- test data
     def add_space(self, id: str, **fields: Any) -> dict[str, Any]:
@@ -316,12 +327,12 @@ class FakeHub(LocalHTTPServer):
             operation_name=operation,
         )
         errors = result.errors or []
-        if result.data is None or any(isinstance(e.original_error, HubError) for e in errors):
+        if any(isinstance(e.original_error, HubError) for e in errors):
             return 400, {"errors": [e.formatted for e in errors]}
-        payload: dict[str, Any] = {"data": result.data}
-        if errors:
-            payload["errors"] = [e.formatted for e in errors]
-        return 200, payload
+        if errors:  # the fake's own data broke the published schema
+            self.schema_violations.extend(f"{e.path}: {e.message}" for e in errors)
+            return 500, {"errors": [{"message": f"fake hub broke the schema: {errors[0]}"}]}
+        return 200, {"data": result.data}
 
 
 def _author_address(authors: Any) -> str:

@@ -35,8 +35,8 @@ def vote_once(
     root = Path(home)
     store = RecordStore(f"sqlite:///{root / 'steward.db'}")
     signer = Account.from_key(key)
-    hub = HubClient(hub_url, timeout=5.0, requests_per_minute=100_000, sleep=lambda _s: None)
-    seq = SequencerClient(seq_url, timeout=5.0, max_attempts=2, sleep=lambda _s: None)
+    hub = HubClient(hub_url, timeout=30.0, requests_per_minute=100_000, sleep=lambda _s: None)
+    seq = SequencerClient(seq_url, timeout=30.0, max_attempts=2, sleep=lambda _s: None)
     sink = SnapshotVoteSink(hub, seq, signer, voter=signer.address, clock=lambda: now)
 
     def no_analysis(*_args: Any) -> Any:

@@ -88,10 +88,10 @@ class World:
         self.tmp, self.hub, self.seq, self.clock = tmp, hub, seq, clock
         self.store = RecordStore(f"sqlite:///{tmp / 'steward.db'}")
         self.hub_client = HubClient(
-            hub.url, timeout=2.0, requests_per_minute=100_000, sleep=lambda _s: None
+            hub.url, timeout=30.0, requests_per_minute=100_000, sleep=lambda _s: None
         )
         self.seq_client = SequencerClient(
-            seq.url, timeout=1.0, max_attempts=2, sleep=lambda _s: None
+            seq.url, timeout=30.0, max_attempts=2, sleep=lambda _s: None
         )
         self.drafts: list[dict[str, Any]] = [_draft()]
         self.pid = ""
@@ -388,6 +388,39 @@ def test_an_unknown_outcome_is_reconciled_from_the_hub(world: World) -> None:
     assert len(world.seq.accepted) == 1
     intent = svc.intents.for_proposal("alice", world.uid)
     assert intent is not None and intent.status == "confirmed"
+
+
+def test_steward_vote_live_exits_3_when_a_cast_ends_unknown(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Automation reads the exit code: an unknown cast is not a success."""
+    import json
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from agent.app import App
+    from agent.cli.main import app
+
+    cfg = tmp_path / "steward.yaml"
+    delegate = world.delegate().model_dump(mode="json", exclude_none=True)
+    cfg.write_text(yaml.safe_dump({"voting": {"enabled": True, "delegates": [delegate]}}))
+    # The CLI's own command over the world's real service (fake hub + sequencer, signer).
+    monkeypatch.setattr(App, "voting_service", lambda _self, live=True: world.service())
+    world.add_proposal()
+    world.service().tick()
+    world.clock.now += 61 * 60
+    world.seq.fail_next("drop_after_accept")
+    result = CliRunner().invoke(app, ["--config", str(cfg), "vote", "--live", "--json"])
+    assert result.exit_code == 3, result.output
+    errors = json.loads(result.stdout)["errors"]
+    assert errors == [
+        f"alice:{world.uid}: the cast's outcome is unknown (an answer was lost or the "
+        "transaction is still pending); the next pass reconciles it with the source"
+    ]
+    settled = CliRunner().invoke(app, ["--config", str(cfg), "vote", "--live", "--json"])
+    assert settled.exit_code == 0, settled.output  # reconciled: the vote had landed
+    assert json.loads(settled.stdout)["errors"] == []
 
 
 def test_two_processes_at_once_cast_one_vote(world: World) -> None:
