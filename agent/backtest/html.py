@@ -38,6 +38,13 @@ def reliability_svg(m: Metrics, size: int = 280) -> str:
         f'<text x="10" y="{size / 2}" font-size="11" transform="rotate(-90 10 {size / 2})" '
         'text-anchor="middle">agreement</text>',
     ]
+    for tick in (0.0, 0.5, 1.0):
+        x, y = xy(tick, tick)
+        parts.append(
+            f'<text x="{x:.0f}" y="{size - pad + 13}" text-anchor="middle" font-size="10">'
+            f"{tick:g}</text>"
+            f'<text x="{pad - 4}" y="{y + 3:.0f}" text-anchor="end" font-size="10">{tick:g}</text>'
+        )
     points = [b for b in m.reliability if b.n and b.mean_confidence is not None]
     for b in points:
         assert b.mean_confidence is not None and b.agreement is not None
