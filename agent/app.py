@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agent.errors import ConfigError
+from agent.errors import ConfigError, StewardError
 from agent.ports import Embedder, ProposalSource, VectorIndex
 from agent.settings import Settings
 from agent.store import RecordStore
@@ -148,11 +148,26 @@ class App:
 
         return OfflineAnalyst(self.embedder(), relevance=cfg.relevance_threshold)
 
-    def confidence_cap(self, analyst: Analyst) -> float:
-        """The offline cap binds the heuristic and the precedent analyst (the latter may be
-        lifted only by a passing backtest, see agent/voting/backtest_gate.py)."""
-        capped = analyst.id in ("offline", "precedent")
-        return self.settings.analysis.offline_confidence_cap if capped else 1.0
+    def confidence_cap(self, analyst: Analyst, policy: Policy | None = None) -> float:
+        """The offline cap binds the heuristic analyst always, and the precedent analyst
+        unless a delegate voting under `policy` has a passing backtest of it (its track
+        record, agent/voting/backtest_gate.py): evidence earns confidence, nothing else."""
+        cap = self.settings.analysis.offline_confidence_cap
+        if analyst.id == "offline":
+            return cap
+        if analyst.id == "precedent":
+            return 1.0 if policy is not None and self._backtest_lifts_cap(policy) else cap
+        return 1.0
+
+    def _backtest_lifts_cap(self, policy: Policy) -> bool:
+        for delegate in self.settings.voting.delegates:
+            try:
+                same = self.policy(delegate.policy).hash == policy.hash
+            except StewardError:
+                continue
+            if same and self.track_record(delegate).passed:
+                return True
+        return False
 
     def archive_source(
         self, path: Path | Sequence[Path], space: str | None = None
@@ -179,7 +194,7 @@ class App:
 
         def assess(proposal: Proposal, pol: Policy) -> Assessment:
             analyst = self._voting_analyst()
-            cap = self.confidence_cap(analyst)
+            cap = self.confidence_cap(analyst, pol)
             return analyse(proposal, pol, analyst, self.store, confidence_cap=cap).assessment
 
         return VotingService(

@@ -53,11 +53,17 @@ def test_gate_follows_the_backtest(
         delegate = application.settings.voting.delegates[0]
         before = application.track_record(delegate)
         assert not before.found and not before.passed and VOTER in before.detail
+        analyst, policy = application._voting_analyst(), application.policy(POLICY)
+        assert analyst.id == "precedent"  # the default without a model
+        assert application.confidence_cap(analyst, policy) == 0.5  # the offline cap holds
         result = CliRunner().invoke(app, ["backtest", "--voter", VOTER, "--limit", "6"])
         assert result.exit_code == 0, result.output
         track = application.track_record(delegate)
         assert track.found and track.n == 6 and track.voter == VOTER
-        assert track.passed == (track.kappa is not None), track
+        assert track.kappa is not None and track.passed, track  # fixed data: κ is defined
+        # A passing track record, and only that, lifts the offline cap for this policy.
+        assert application.confidence_cap(analyst, policy) == 1.0
+        assert application.confidence_cap(analyst, application.policy(OTHER_POLICY)) == 0.5
         # Stricter thresholds than the record meets: refused, and the reason says why.
         strict = delegate.model_copy(update={"min_backtest_n": 50})
         refused = application.track_record(strict)
