@@ -189,7 +189,8 @@ def _colour(assessment: Assessment | None) -> int:
 def _recommendation(a: Assessment | None, limit: int) -> str:
     if a is None:
         return "*not analysed yet*"
-    text = f"{_ICON[a.recommendation]} **{a.recommendation}**"
+    label = "no recommendation" if a.recommendation == "NONE" else a.recommendation
+    text = f"{_ICON[a.recommendation]} **{label}**"
     if a.choice and a.choice.strip().casefold() != a.recommendation.casefold():
         text += f" ({safe(a.choice, 80)})"
     text += f" · {conf(a.confidence)} confident · by {safe(a.provenance.analyst, 60)}"

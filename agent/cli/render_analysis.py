@@ -18,7 +18,8 @@ def badge(a: Assessment) -> str:
     colour = _COLOUR[a.recommendation]
     choice = f" ({escape(a.choice)})" if a.choice else ""
     human = " [bold magenta]needs a human[/]" if a.escalate else ""
-    return f"[bold {colour}]{a.recommendation}[/]{choice} · confidence {a.confidence:.0%}{human}"
+    label = "no recommendation" if a.recommendation == "NONE" else a.recommendation
+    return f"[bold {colour}]{label}[/]{choice} · confidence {a.confidence:.0%}{human}"
 
 
 def assessment(console: Console, outcome: AnalysisOutcome, title: str) -> None:
