@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.table import Table
 
 Json = dict[str, Any]
 
@@ -116,3 +117,13 @@ def report_failed_checks(console: Console, results: Json) -> int:
     for name in failed:
         console.print(f"[bold red]FAILED:[/] {name}")
     return 1 if failed else 0
+
+
+def figure_table(title: str, rows: list[tuple[str, str]], caption: str | None = None) -> Table:
+    """A two-column report table (figure, value), as the ingest and analysis reports print."""
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for name, value in rows:
+        table.add_row(name, value)
+    return table

@@ -40,6 +40,7 @@ import numpy as np
 from bench_common import (
     Json,
     Timing,
+    figure_table,
     loadavg,
     machine_facts,
     report_failed_checks,
@@ -48,7 +49,6 @@ from bench_common import (
     timed,
 )
 from rich.console import Console
-from rich.table import Table
 
 from agent.app import App
 from agent.chunking import chunk_proposal
@@ -697,15 +697,6 @@ def run(args: argparse.Namespace, home: Path, results: Json, console: Console) -
 
 
 # ---- report -------------------------------------------------------------------
-def _table(title: str, rows: list[tuple[str, str]], caption: str | None = None) -> Table:
-    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    for name, value in rows:
-        table.add_row(name, value)
-    return table
-
-
 def _p50_p95(stats: Json) -> str:
     return f"p50 {stats['p50_ms']} ms  p95 {stats['p95_ms']} ms"
 
@@ -715,7 +706,7 @@ def render(console: Console, r: Json) -> None:
     p, raw, pad = r["pipeline"], r["raw_embedding"], r["padding"]
     emb = r["config"]["embedding"]
     console.print(
-        _table(
+        figure_table(
             f"1. Ingest: {r['config']['archive']} ({r['records']['proposals']} proposals, "
             f"{p['embedded_chunks']} chunks), {emb['model']}, batch {emb['batch_size']}",
             [
@@ -749,7 +740,7 @@ def render(console: Console, r: Json) -> None:
     )
     ri, cli = r["reingest"], r["reingest_cli"]
     console.print(
-        _table(
+        figure_table(
             "2. Re-ingest, nothing changed",
             [
                 ("in process: total", f"{ri['seconds']} s"),
@@ -774,7 +765,7 @@ def render(console: Console, r: Json) -> None:
         label = "query embedding alone" if name == "embed query" else f"search(), {name}"
         rows.append((f"{label} (n={st['n']})", _p50_p95(st)))
     console.print(
-        _table(
+        figure_table(
             f"3. Search at {si['chunks']:,} chunks, limit {s['limit']}",
             rows,
             caption=(
@@ -789,7 +780,7 @@ def render(console: Console, r: Json) -> None:
     it = h["import_time"]
     slow = ", ".join(f"{x['module']} {x['ms']} ms" for x in it["slowest_packages"][:4])
     console.print(
-        _table(
+        figure_table(
             "4. steward --help",
             [
                 (f"wall, median of {h['runs']}", f"{h['median_ms']} ms"),

@@ -8,8 +8,8 @@ with its chain, name, kind and, for tokens, symbol and decimals, plus where each
 came from (package, version, licence). Nothing in the output is typed by hand; to
 refresh, bump a version below and run again.
 
-Sources:
-- @uniswap/default-token-list: ERC-20 tokens on Ethereum and its L2s (symbol, decimals);
+Sources (permissive licences only: Steward is MIT; @uniswap/default-token-list, GPL-3.0,
+is left out on purpose):
 - @bgd-labs/aave-address-book: Aave's governance (executors, ArcTimelock, governance v2
   and v3), treasury (collector, ecosystem reserve), pools, configurators, oracles and
   listed assets, on Ethereum and the L2s Aave runs on;
@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 OUT = Path(__file__).resolve().parent.parent / "agent" / "decode" / "data" / "address_book.json"
-UNISWAP = ("@uniswap/default-token-list", "22.21.0")
 AAVE = ("@bgd-labs/aave-address-book", "4.44.22")
 COMPOUND = ("@compound-finance/compound-js", "0.6.2")
 UNISWAP_SDK = ("@uniswap/sdk-core", "7.19.4")
@@ -112,21 +111,6 @@ def node_exports(module: Path) -> Any:
 
 def _kind(name: str) -> str:
     return next((kind for pattern, kind in _KINDS if pattern.search(name)), "other")
-
-
-def uniswap_tokens(root: Path) -> Iterator[Entry]:
-    listing = json.loads((root / "build" / "uniswap-default.tokenlist.json").read_text())
-    for token in listing["tokens"]:
-        if token["chainId"] in CHAINS and _ADDRESS.match(token["address"]):
-            yield (
-                token["chainId"],
-                token["address"],
-                token["name"],
-                "token",
-                token["symbol"],
-                int(token["decimals"]),
-                None,
-            )
 
 
 def aave_contracts(root: Path) -> Iterator[Entry]:
@@ -224,14 +208,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="steward-book-") as tmp:
         folder = Path(tmp)
-        packages = (COMPOUND, AAVE, UNISWAP_SDK, ENSJS, UNISWAP)
+        packages = (COMPOUND, AAVE, UNISWAP_SDK, ENSJS)
         fetched = {pkg: fetch(pkg, version, folder) for pkg, version in packages}
         entries = merge(
             compound_contracts(fetched[COMPOUND[0]][0]),
             aave_contracts(fetched[AAVE[0]][0]),
             ens_contracts(fetched[ENSJS[0]][0]),
             uniswap_contracts(fetched[UNISWAP_SDK[0]][0]),
-            uniswap_tokens(fetched[UNISWAP[0]][0]),
             aave_assets(fetched[AAVE[0]][0]),
         )
         sources = [
@@ -239,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
                 "package": meta["name"],
                 "version": meta["version"],
                 "license": meta.get("license"),
-                "registry": "https://registry.npmjs.org",
+                "registry": "npm",
             }
             for _, meta in fetched.values()
         ]

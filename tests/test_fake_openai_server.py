@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -189,11 +188,9 @@ def test_errors_surface_after_retries(server: FakeOpenAI, status: int, error: ty
 
 
 def test_hang_times_out_the_client(server: FakeOpenAI) -> None:
-    server.hang(3)
-    started = time.monotonic()
+    server.hang(60)  # the client's own timeout must end it: a hang-up would be another error
     with pytest.raises(ModelTimeoutError) as info:
         _model(server, timeout_s=0.5).invoke("x")
-    assert time.monotonic() - started < 2
     assert SECRET not in str(info.value) and SECRET not in repr(info.value)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -182,9 +181,8 @@ def test_milestones_from_list_items_and_headings() -> None:
     assert len(milestones[4]) == 200 and milestones[4].endswith("…")
 
 
+@pytest.mark.timeout(60)  # catastrophic backtracking would take hours; ~0.4 s when idle
 def test_hostile_two_megabyte_body_is_bounded() -> None:
     line = "$1-2k USDC to a.b.eth for 6 months, 3 ETH; 0xab; https://x.org/(a\n- Phase 1.2.3 a.\n"
-    started = time.perf_counter()
     facts = extract_facts((line * 30_000)[:2_000_000])
-    assert time.perf_counter() - started < 2.0  # ~0.4 s on an idle laptop
     assert len(facts.amounts) == 2 and len(facts.milestones) == 1

@@ -96,10 +96,11 @@ def test_an_arbitrum_retryable_ticket_is_opened_on_arbitrum_with_its_tokens() ->
     decoded = _one(oz(ARBITRUM_INBOX, RETRYABLE, ARB_USDC, 0, 0, BOB, BOB, 100_000, 10**9, l2_call))
     assert decoded.effect == "cross_chain" and _kinds(decoded)["cross_chain"] == "warn"
     (inner,) = decoded.inner
-    # the L2 call is named from the Arbitrum One entries of the address book
-    assert inner.chain == "Arbitrum One" and inner.target_name == "USDCoin"
+    # the L2 call is named from the Arbitrum One entries of the address book (Aave's list,
+    # which calls native USDC by its asset key, USDCn)
+    assert inner.chain == "Arbitrum One" and inner.target_name == "USDCn"
     assert inner.caller is None  # the proposal's executor is not known here
-    assert inner.summary.startswith("Transfer 3 USDC")
+    assert inner.summary.startswith("Transfer 3 USDCn")
 
 
 def test_a_retryable_from_a_known_sender_arrives_from_its_l2_alias() -> None:
