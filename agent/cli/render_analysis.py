@@ -43,6 +43,19 @@ def assessment(console: Console, outcome: AnalysisOutcome, title: str) -> None:
                 )
             )
         )
+    if a.rationale:
+        console.print(f"[bold]Why[/] {escape(a.rationale)}")
+    if a.precedents:
+        precedents = Table("precedent", "similarity", "evidence", "weight", title="Precedents")
+        for pr in a.precedents:
+            what = f"{'voted' if pr.kind == 'vote' else 'outcome'} {pr.position} {pr.at:%Y-%m-%d}"
+            precedents.add_row(
+                escape(f"{pr.title[:60]}\n{pr.uid}"),
+                f"{pr.similarity:.2f}",
+                what,
+                f"{pr.weight:.2f}",
+            )
+        console.print(precedents)
     table = Table("principle", "stance", "evidence / rationale", title="Findings")
     for f in a.findings:
         text = f"“{f.evidence}”\n{f.rationale}" if f.evidence else f.rationale
