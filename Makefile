@@ -92,6 +92,8 @@ demo: $(STAMP) $(NODE_STAMP)
 
 bench: $(STAMP) $(NODE_STAMP)
 	$(PY) bench/ingest_bench.py --out bench/results/latest.json
+	$(PY) bench/retrieval_bench.py --out bench/results/retrieval.json
+	$(PY) bench/offline_bench.py --out bench/results/offline.json
 	$(PY) bench/analysis_bench.py --out bench/results/analysis.json
 	$(PY) bench/chain_bench.py --out bench/results/chain_ingest.json
 	$(PY) bench/who_decides_bench.py --out bench/results/who_decides.json

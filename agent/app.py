@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from agent.analysis.service import Analyst
     from agent.analysis.tools import AsOf
     from agent.models import Proposal
-    from agent.settings import DelegateSettings
+    from agent.settings import ChainSettings, DelegateSettings
+    from agent.simulate.service import SimulationService, Simulator
     from agent.voters.service import VoterFigures
     from agent.voting.backtest_gate import TrackRecord
     from agent.voting.service import VotingService
@@ -97,6 +98,12 @@ class App:
         if missing:
             raise ConfigError(f"no governor named {', '.join(sorted(missing))} on those chains")
         return sources
+
+    def simulation_service(self) -> SimulationService:
+        """Fork simulations of on-chain proposals (anvil started per simulation)."""
+        from agent.simulate.service import SimulationService
+
+        return SimulationService(self.store, list(self.settings.chains), _fork_simulator)
 
     def policy(self, path: str | Path | None = None) -> Policy:
         from agent.analysis.policy import load_policy
@@ -257,3 +264,15 @@ class App:
     def close(self) -> None:
         if "store" in self.__dict__:
             self.store.close()
+
+
+def _fork_simulator(chain: ChainSettings) -> Simulator:
+    from agent.decode.models import KnownContract
+    from connectors.chain.simulator import ForkSimulator
+
+    return ForkSimulator(
+        chain.url(),
+        known=[KnownContract(**c.model_dump()) for c in chain.contracts],
+        timeout_s=chain.simulate_timeout_s,
+        anvil=chain.simulate_anvil,
+    )

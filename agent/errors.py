@@ -151,3 +151,7 @@ class CastOutcomeUnknown(OutcomeUnknown):
 class NodeUnavailable(SequencerUnavailable):
     """The chain node could not be reached, or kept failing, before a vote transaction was
     sent: nothing was sent and the vote may be cast again later."""
+
+
+class SimulationFailed(StewardError):
+    """A proposal could not be simulated on a fork; the message says why (stored as such)."""

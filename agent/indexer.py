@@ -8,6 +8,7 @@ remaining proposals marked stale for the next run.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 from pydantic import BaseModel
@@ -19,6 +20,11 @@ from agent.progress import NoProgress, Progress
 from agent.settings import ChunkingSettings
 from agent.store import RecordStore
 
+BATCH_CHUNKS = 256
+"""Chunks gathered before one embed call and one index write: the embedder sorts a
+call's texts by tokens, so bigger calls pad less; Chroma and the store write in bulk."""
+_KNOWN_LIMIT = 50_000  # vectors kept in memory during one run (~80 MB at 384 dimensions)
+
 
 class IndexCounts(BaseModel):
     embedded_proposals: int = 0
@@ -27,6 +33,11 @@ class IndexCounts(BaseModel):
     removed: int = 0
     chunks_left_out: int = 0
     """Chunks beyond `chunking.max_chunks` (huge bodies); the text stays in the record store."""
+    computed_embeddings: int = 0
+    """Vectors the model computed; the rest were reused by content (`text_key`)."""
+    text_indexed: int = 0
+    """Proposals (re)written to the full-text index (unchanged content is never rewritten)."""
+    text_removed: int = 0
 
 
 def sync_index(
@@ -35,12 +46,13 @@ def sync_index(
     embedder: Callable[[], Embedder],
     chunking: ChunkingSettings,
     *,
-    batch_chunks: int = 256,
+    batch_chunks: int = BATCH_CHUNKS,
     progress: Progress | None = None,
 ) -> IndexCounts:
     """Embed new or edited proposals, relabel changed state, drop deleted ones."""
     progress = progress or NoProgress()
-    counts = IndexCounts()
+    text_counts = store.sync_text_index()
+    counts = IndexCounts(text_indexed=text_counts.indexed, text_removed=text_counts.removed)
     tasks = store.index_tasks()
     for task in tasks:
         if task.action == "remove":
@@ -49,7 +61,7 @@ def sync_index(
             counts.removed += 1
         elif task.action == "metadata" and task.proposal is not None:
             p = task.proposal
-            index.relabel(p.uid, {"state": p.state, "flagged": p.flagged})
+            index.relabel(p.uid, {"space": p.space, "state": p.state, "flagged": p.flagged})
             store.set_indexed(p, p.uid, store.get(p.uid).indexed_chunks)  # type: ignore[union-attr]
             counts.relabelled += 1
     to_embed = [t.proposal for t in tasks if t.action == "embed" and t.proposal is not None]
@@ -57,6 +69,7 @@ def sync_index(
         return counts
     model = embedder()
     progress.start("embed", total=len(to_embed))
+    known: dict[str, list[float]] = {}
     batch: list[tuple[Proposal, list[Chunk]]] = []
     pending_chunks = 0
     for proposal in to_embed:
@@ -72,10 +85,17 @@ def sync_index(
         batch.append((proposal, chunks))
         pending_chunks += len(chunks)
         if pending_chunks >= batch_chunks:
-            _flush(batch, model, index, store, counts, progress)
+            _flush(batch, model, index, store, counts, known)
+            progress.advance("embed", len(batch))
             batch, pending_chunks = [], 0
-    _flush(batch, model, index, store, counts, progress)
+    _flush(batch, model, index, store, counts, known)
+    progress.advance("embed", len(batch))
     return counts
+
+
+def text_key(model: str, text: str) -> str:
+    """Content address of a chunk's vector: the same text under the same model."""
+    return hashlib.sha256(f"{model}\0{text}".encode()).hexdigest()[:40]
 
 
 def _flush(
@@ -84,17 +104,39 @@ def _flush(
     index: VectorIndex,
     store: RecordStore,
     counts: IndexCounts,
-    progress: Progress,
+    known: dict[str, list[float]],
 ) -> None:
+    """Embed what no chunk in the index or this run already has, then write the batch.
+
+    Unchanged passages of an edited proposal, and boilerplate shared between
+    proposals, keep their vectors (looked up by `text_key`).
+    """
     if not batch:
         return
-    vectors = model.embed([c.text for _, chunks in batch for c in chunks])
-    offset = 0
-    for proposal, chunks in batch:
-        mine = vectors[offset : offset + len(chunks)]
-        offset += len(chunks)
-        index.replace(proposal.uid, chunks, mine)
-        store.set_indexed(proposal, proposal.uid, len(chunks))
-        counts.embedded_proposals += 1
-        counts.embedded_chunks += len(chunks)
-        progress.advance("embed", 1)
+    if len(known) > _KNOWN_LIMIT:
+        known.clear()
+    keyed = [
+        [
+            c.model_copy(
+                update={"metadata": {**c.metadata, "text_key": text_key(model.model_name, c.text)}}
+            )
+            for c in chunks
+        ]
+        for _, chunks in batch
+    ]
+    texts = {str(c.metadata["text_key"]): c.text for chunks in keyed for c in chunks}
+    unknown = [k for k in texts if k not in known]
+    if unknown:
+        spaces = sorted({proposal.space for proposal, _ in batch})
+        known.update(index.vectors_for(unknown, spaces=spaces))
+    todo = [k for k in texts if k not in known]
+    known.update(zip(todo, model.embed([texts[k] for k in todo]), strict=True))
+    counts.computed_embeddings += len(todo)
+    items = [
+        (proposal.uid, chunks, [known[str(c.metadata["text_key"])] for c in chunks])
+        for (proposal, _), chunks in zip(batch, keyed, strict=True)
+    ]
+    index.replace_many(items)
+    store.set_indexed_many([(proposal, len(chunks)) for proposal, chunks in batch])
+    counts.embedded_proposals += len(batch)
+    counts.embedded_chunks += sum(len(chunks) for _, chunks in batch)

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.models import Proposal, Space, Vote
+from agent.store.fulltext import TextHit
 from agent.store.records import CursorUpdate, ProposalRef, StoredProposal
 
 
@@ -132,6 +133,19 @@ class ChunkHit(BaseModel):
     metadata: dict[str, Any]
 
 
+class TextIndex(Protocol):
+    """Proposals queryable by the words they contain (BM25 or similar)."""
+
+    def text_search(
+        self,
+        query: str,
+        *,
+        limit: int,
+        spaces: Sequence[str] = (),
+        include_flagged: bool = False,
+    ) -> list[TextHit]: ...
+
+
 class VectorIndex(Protocol):
     """Chunk vectors with metadata, queryable by similarity."""
 
@@ -141,18 +155,40 @@ class VectorIndex(Protocol):
         """Make `chunks` the only chunks of proposal `uid`."""
         ...
 
+    def replace_many(
+        self, items: Sequence[tuple[str, Sequence[Chunk], Sequence[Sequence[float]]]]
+    ) -> None:
+        """`replace` for many proposals at once (uid, chunks, vectors): one bulk write."""
+        ...
+
+    def vectors_for(
+        self, text_keys: Sequence[str], *, spaces: Sequence[str] = ()
+    ) -> dict[str, list[float]]:
+        """Stored vectors of chunks (in `spaces`; all when empty) whose `text_key` is given."""
+        ...
+
     def relabel(self, uid: str, metadata: dict[str, str | int | float | bool]) -> int:
         """Update metadata of every chunk of `uid` without re-embedding."""
         ...
 
     def remove(self, uid: str) -> None: ...
 
-    def vectors(self, uid: str) -> list[list[float]]:
-        """The stored vectors of `uid`'s chunks, in chunk order ([] when not indexed)."""
+    def vectors(self, uid: str, *, space: str | None = None) -> list[list[float]]:
+        """The stored vectors of `uid`'s chunks (in `space`, when known), in chunk order
+        ([] when not indexed)."""
         ...
 
     def query(
-        self, vector: Sequence[float], *, limit: int, where: dict[str, Any] | None = None
-    ) -> list[ChunkHit]: ...
+        self,
+        vector: Sequence[float],
+        *,
+        limit: int,
+        spaces: Sequence[str] = (),
+        uids: Sequence[str] = (),
+        include_flagged: bool = False,
+    ) -> list[ChunkHit]:
+        """The `limit` nearest chunks in `spaces` (all when empty), only of `uids` if given,
+        never of a flagged proposal unless `include_flagged`."""
+        ...
 
     def count(self) -> int: ...

@@ -215,6 +215,14 @@ class ChainSettings(_Section):
     requests_per_second: float = Field(20.0, gt=0)
     governors: list[GovernorSettings] = Field(default_factory=list)
     contracts: list[ContractSettings] = Field(default_factory=list)
+    simulate: bool = False
+    """Opt-in: simulate open proposals on an anvil fork of this chain after each ingest."""
+    simulate_timeout_s: float = Field(180.0, gt=0)
+    """One simulation's time limit (fork, execution, report); past it: "not simulated"."""
+    simulate_max_age_s: float = Field(3600.0, gt=0)
+    """Re-simulate an open proposal when its report is older than this (the chain moved on)."""
+    simulate_anvil: str | None = None
+    """Path to the anvil binary; default: `anvil` on PATH, else contracts/node_modules."""
 
     @model_validator(mode="after")
     def _one_url(self) -> ChainSettings:

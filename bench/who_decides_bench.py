@@ -32,7 +32,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -48,14 +48,29 @@ SUPPORT = {"for": 1, "against": 2, "abstain": 3}
 T0 = 1_700_000_000
 
 
-def best_of(fn: Callable[[], Any], runs: int = 5) -> tuple[float, Any]:
-    """Median wall seconds of `runs` calls, and the last result."""
-    times, result = [], None
+class Timed(NamedTuple):
+    wall: float
+    cpu: float
+    """This process's CPU seconds: steadier than wall time on a shared, loaded machine."""
+    result: Any
+
+
+def best_of(fn: Callable[[], Any], runs: int = 5) -> Timed:
+    """Median wall and CPU seconds of `runs` calls, and the last result."""
+    walls, cpus, result = [], [], None
     for _ in range(runs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    return Timed(statistics.median(walls), statistics.median(cpus), result)
+
+
+def both(out: dict[str, Any], key: str, timed: Timed, digits: int = 4) -> Any:
+    """`key_s` (wall) and `key_cpu_s` into `out`; returns the result."""
+    out[f"{key}_s"] = round(timed.wall, digits)
+    out[f"{key}_cpu_s"] = round(timed.cpu, digits)
+    return timed.result
 
 
 def synthetic_space(store: RecordStore, space: str, proposals: int, votes: int, voters: int) -> str:
@@ -101,25 +116,26 @@ def measure_synthetic(store: RecordStore, figures: VoterFigures) -> dict[str, An
     busiest = synthetic_space(store, "bench.eth", 100, 200, 2000)
     ps = store.proposals(space="bench.eth")
     out["space"] = {"proposals": len(ps), "votes": sum(store.vote_count(p.uid) for p in ps)}
-    secs, record = best_of(lambda: figures.record(busiest, "bench.eth"))
-    out["record_s"] = round(secs, 4)
+    record = both(out, "record", best_of(lambda: figures.record(busiest, "bench.eth")))
     out["record_votes"] = record.votes_cast
 
     def cold() -> list[Any]:
         figures._cache.clear()
         return [figures.concentration(p) for p in ps]
 
-    out["concentration_100_proposals_cold_s"] = round(best_of(cold)[0], 4)
-    out["concentration_100_proposals_warm_s"] = round(
-        best_of(lambda: [figures.concentration(p) for p in ps])[0], 4
+    both(out, "concentration_100_proposals_cold", best_of(cold))
+    both(
+        out,
+        "concentration_100_proposals_warm",
+        best_of(lambda: [figures.concentration(p) for p in ps]),
     )
 
     def cold_signals() -> list[Any]:
         figures._signals.clear()
         return figures.signals("bench.eth")
 
-    out["signals_space_cold_s"] = round(best_of(cold_signals, 3)[0], 4)
-    out["signals_space_warm_s"] = round(best_of(lambda: figures.signals("bench.eth"), 3)[0], 4)
+    both(out, "signals_space_cold", best_of(cold_signals, 3))
+    both(out, "signals_space_warm", best_of(lambda: figures.signals("bench.eth"), 3))
 
     out["cli_delegate_s"] = round(_cli(store, ["delegate", busiest, "--json"]), 3)
     out["cli_show_s"] = round(_cli(store, ["show", ps[-1].uid, "--json"]), 3)
@@ -132,9 +148,8 @@ def measure_synthetic(store: RecordStore, figures: VoterFigures) -> dict[str, An
         figures._cache.clear()
         return figures.concentration(big)
 
-    secs, c = best_of(cold_one)
-    out["concentration_10k_votes_cold_s"] = round(secs, 4)
-    out["concentration_10k_votes_warm_s"] = round(best_of(lambda: figures.concentration(big))[0], 5)
+    c = both(out, "concentration_10k_votes_cold", best_of(cold_one))
+    both(out, "concentration_10k_votes_warm", best_of(lambda: figures.concentration(big)), 5)
     out["concentration_10k_votes"] = c.model_dump(mode="json")
     return out
 
@@ -150,7 +165,7 @@ def _cli(store: RecordStore, args: list[str]) -> float:
     def run() -> None:
         subprocess.run(steward, env=env, check=True, capture_output=True, cwd=_REPO)
 
-    return best_of(run, 3)[0]
+    return best_of(run, 3).wall
 
 
 def load_real(store: RecordStore, data: Path) -> list[str]:
@@ -171,10 +186,10 @@ def measure_real(store: RecordStore, figures: VoterFigures, data: Path) -> dict[
     for space in spaces:
         ps = store.proposals(space=space)
         conc = [figures.concentration(p) for p in ps]
-        secs, found = best_of(lambda s=space: figures.signals(s), 1)
+        secs, _cpu, found = best_of(lambda s=space: figures.signals(s), 1)
         voters = Counter(f.voter for p in ps for f in store.vote_facts(p.uid))
         top_voter = voters.most_common(1)[0][0]
-        rec_s, record = best_of(lambda s=space, v=top_voter: figures.record(v, s), 3)
+        rec_s, _cpu, record = best_of(lambda s=space, v=top_voter: figures.record(v, s), 3)
         nak = [c.nakamoto for c in conc if c.nakamoto is not None]
         out[space] = {
             "proposals": len(ps),

@@ -2,6 +2,12 @@
 
 Imported only when there is text to embed: `import sentence_transformers`
 costs seconds, and most commands never need it.
+
+The model's work is proportional to *padded* tokens: every text in a batch is
+padded to the batch's longest. sentence-transformers sorts a call's texts by
+characters, which tracks tokens poorly (links, numbers, tables), so here each
+call's distinct texts are sorted by their token counts and cut into batches
+that hold about the same padded tokens. Identical texts are embedded once.
 """
 
 from __future__ import annotations
@@ -31,6 +37,34 @@ def resolve_model_path(name: str) -> Path:
     return path
 
 
+def pick_device(device: str) -> str:
+    """`auto`: the first CUDA GPU (or Apple MPS) torch can use, else the CPU."""
+    if device != "auto":
+        return device
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    return "mps" if mps is not None and mps.is_available() else "cpu"
+
+
+def token_batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> list[list[int]]:
+    """Positions grouped longest first; a batch pads to at most `batch_size` full-window
+    texts' worth of tokens, so short texts travel in bigger batches (up to 4x)."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    budget = batch_size * max_tokens
+    batches: list[list[int]] = []
+    for i in order:
+        current = batches[-1] if batches else None
+        fits = current and (len(current) + 1) * lengths[current[0]] <= budget
+        if current and fits and len(current) < 4 * batch_size:
+            current.append(i)
+        else:
+            batches.append([i])
+    return batches
+
+
 class SentenceTransformerEmbedder:
     """Normalised embeddings, so cosine distance is 1 - dot product."""
 
@@ -55,6 +89,7 @@ class SentenceTransformerEmbedder:
             hf_logging.disable_progress_bar()
             from sentence_transformers import SentenceTransformer
 
+            self.device = pick_device(self.device)
             self._model = SentenceTransformer(str(self._path), device=self.device)
         return self._model
 
@@ -70,12 +105,19 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []
-        vectors = self._load().encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-            convert_to_numpy=True,
-        )
-        self.texts_embedded += len(texts)
-        return vectors.tolist()
+        distinct = list(dict.fromkeys(texts))
+        cap = self.max_tokens
+        lengths = [min(n, cap) for n in self.count_tokens(distinct)]
+        vectors: dict[str, list[float]] = {}
+        for batch in token_batches(lengths, self.batch_size, cap):
+            part = [distinct[i] for i in batch]
+            encoded = self._load().encode(
+                part,
+                batch_size=len(part),
+                normalize_embeddings=True,
+                show_progress_bar=False,
+                convert_to_numpy=True,
+            )
+            vectors.update(zip(part, encoded.tolist(), strict=True))
+        self.texts_embedded += len(distinct)
+        return [vectors[t] for t in texts]

@@ -146,7 +146,8 @@ def test_flagged_space_and_proposals_are_marked(hub: FakeHub, pipe: Pipeline) ->
     assert {s.id: s.flagged for s in pipe.store.spaces()} == {SPACE: False, "spam.eth": True}
     vec = pipe.embedder.embed(["tokens"])[0]
     assert search("tokens", pipe.index, pipe.embedder)[0].title == "Fund docs"
-    assert len(pipe.index.query(vec, limit=10)) == 3
+    assert len(pipe.index.query(vec, limit=10, include_flagged=True)) == 3
+    assert len(pipe.index.query(vec, limit=10)) == 1  # flagged chunks live apart
 
 
 def test_malformed_answer_names_the_field_and_damages_nothing(hub: FakeHub, pipe: Pipeline) -> None:

@@ -83,6 +83,8 @@ def finalise(
     prompt_hash: str,
     confidence_cap: float = 1.0,
     now: datetime,
+    extra_reasons: list[str] | None = None,
+    simulation_hash: str | None = None,
 ) -> Assessment:
     findings, dropped = verify_findings(draft.findings, proposal, policy)
     recommendation: Recommendation = draft.recommendation
@@ -98,6 +100,7 @@ def finalise(
         recommendation = "ABSTAIN"
         confidence = min(confidence, 0.5)
         reasons.append(f"instruction-like content in the proposal ({len(injection)} finding(s))")
+    reasons += extra_reasons or []
     if dropped and not findings:
         reasons.append("no finding could be verified against the proposal text")
     if confidence < policy.escalate.confidence_below:
@@ -136,5 +139,6 @@ def finalise(
             policy_hash=policy.hash,
             content_hash=proposal.content_hash,
             created=now,
+            simulation_hash=simulation_hash,
         ),
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from agent.analysis.models import Position
 from agent.analysis.outcomes import outcome_position
@@ -32,21 +31,33 @@ class History:
         self.index = index
         self.embedder = embedder
         self._vectors: dict[tuple[str, str], list[float]] = {}
+        self._known: list[tuple[datetime, str, str]] | None = None
+        self._uids: set[str] = set()
 
     def similar(
         self, proposal: Proposal, as_of: datetime, *, limit: int, space: str | None = None
     ) -> list[tuple[Proposal, float]]:
-        """Proposals created before `as_of`, most similar first, with cosine similarity."""
-        ts = int(as_of.timestamp())
-        conditions: list[dict[str, Any]] = [{"created": {"$lt": ts}}, {"created": {"$gt": 0}}]
-        if space:
-            conditions.append({"space": space})
+        """Proposals created before `as_of`, most similar first, with cosine similarity.
+
+        The vector query itself is restricted to those proposals' uids, so later ones can
+        neither appear nor crowd the earlier ones out of the top results."""
+        timeline = self._timeline(proposal.uid)
+        past = [
+            uid
+            for created, uid, sp in timeline
+            if created < as_of and uid != proposal.uid and (space is None or sp == space)
+        ]
+        if not past:
+            return []
         hits = self.index.query(
-            self._vector(proposal), limit=limit * _OVERFETCH, where={"$and": conditions}
+            self._vector(proposal),
+            limit=limit * _OVERFETCH,
+            spaces=[space] if space else (),
+            uids=past,
         )
         best: dict[str, float] = {}
         for hit in hits:
-            if hit.proposal_uid != proposal.uid and hit.proposal_uid not in best:
+            if hit.proposal_uid not in best:
                 best[hit.proposal_uid] = 1.0 - hit.distance
         found = {p.uid: p for p in self.store.proposals(uids=list(best))}
         out = [
@@ -56,6 +67,15 @@ class History:
         ]
         out.sort(key=lambda x: -x[1])
         return out[:limit]
+
+    def _timeline(self, uid: str) -> list[tuple[datetime, str, str]]:
+        """(created, uid, space) of every stored proposal with a creation time; read again
+        when asked about a proposal it does not hold (something was ingested since)."""
+        if self._known is None or uid not in self._uids:
+            stored = self.store.proposals()
+            self._known = [(p.created, p.uid, p.space) for p in stored if p.created is not None]
+            self._uids = {p.uid for p in stored}
+        return self._known
 
     def votes(self, voter: str, as_of: datetime, uids: list[str]) -> dict[str, Vote]:
         """The voter's votes on `uids` cast before `as_of`."""
@@ -77,7 +97,7 @@ class History:
         if key not in self._vectors:
             stored = self.store.get(proposal.uid)
             chunks = (
-                self.index.vectors(proposal.uid)
+                self.index.vectors(proposal.uid, space=proposal.space)
                 if stored is not None and stored.indexed_hash == proposal.content_hash
                 else []
             )

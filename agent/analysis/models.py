@@ -109,6 +109,8 @@ class Provenance(_Frozen):
     policy_hash: str
     content_hash: str
     created: datetime
+    simulation_hash: str | None = None
+    """The fork simulation report the hard rules read (None: none existed)."""
 
 
 class Assessment(_Frozen):

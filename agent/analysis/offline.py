@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from agent.analysis.models import Category, Draft, Facts, HardRuleResult, PrincipleFinding
@@ -18,6 +19,7 @@ from agent.models import Proposal
 from agent.ports import Embedder
 
 VERSION = "offline-2"
+_PASSAGE_CACHE = 256  # proposals whose sentence vectors are kept (~34 x 1.5 KB each)
 _HEADING = re.compile(r"(?im)^#{1,4}\s*(summary|abstract|tl;?dr|overview|motivation)\b.*$")
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
@@ -100,7 +102,10 @@ class OfflineAnalyst:
         self.embedder = embedder
         self.relevance = relevance
         self.prompt_hash = hashlib.sha256(f"{VERSION}:{relevance}".encode()).hexdigest()
-        self._principles: tuple[str, list[list[float]]] = ("", [])
+        # Vectors are kept per policy version and per proposal version: one delegate's run,
+        # or several delegates with their own policies, embed each only once.
+        self._principles: dict[str, list[list[float]]] = {}
+        self._passages: OrderedDict[str, list[list[float]]] = OrderedDict()
 
     def draft(
         self, proposal: Proposal, policy: Policy, facts: Facts, hard_rules: list[HardRuleResult]
@@ -108,7 +113,7 @@ class OfflineAnalyst:
         visible = strip_comments(proposal.body)  # hidden text is no summary material
         sentences = candidate_sentences(visible)
         summary = " ".join(_lead(visible, sentences)) or proposal.title
-        findings = self._findings(policy, sentences)
+        findings = self._findings(policy, sentences, proposal.content_hash)
         relevant = [f for f in findings if f.stance != "not_relevant"]
         weight = {p.id: p.weight for p in policy.principles}
         score = sum(weight[f.principle_id] for f in relevant) / sum(weight.values())
@@ -130,7 +135,23 @@ class OfflineAnalyst:
             ),
         )
 
-    def _findings(self, policy: Policy, sentences: list[str]) -> list[PrincipleFinding]:
+    def _principle_vectors(self, policy: Policy) -> list[list[float]]:
+        if policy.hash not in self._principles:
+            self._principles[policy.hash] = self.embedder.embed([p.text for p in policy.principles])
+        return self._principles[policy.hash]
+
+    def _passage_vectors(self, content_hash: str, sentences: list[str]) -> list[list[float]]:
+        vectors = self._passages.pop(content_hash, None)
+        if vectors is None or len(vectors) != len(sentences):
+            vectors = self.embedder.embed(sentences)
+        self._passages[content_hash] = vectors
+        while len(self._passages) > _PASSAGE_CACHE:
+            self._passages.popitem(last=False)
+        return vectors
+
+    def _findings(
+        self, policy: Policy, sentences: list[str], content_hash: str
+    ) -> list[PrincipleFinding]:
         if not sentences:
             return [
                 PrincipleFinding(
@@ -140,13 +161,8 @@ class OfflineAnalyst:
                 )
                 for p in policy.principles
             ]
-        if self._principles[0] != policy.hash:
-            self._principles = (
-                policy.hash,
-                self.embedder.embed([p.text for p in policy.principles]),
-            )
-        principle_vecs = self._principles[1]
-        sentence_vecs = self.embedder.embed(sentences)
+        principle_vecs = self._principle_vectors(policy)
+        sentence_vecs = self._passage_vectors(content_hash, sentences)
         findings = []
         for principle, pvec in zip(policy.principles, principle_vecs, strict=True):
             sims = [_cosine(pvec, svec) for svec in sentence_vecs]

@@ -23,6 +23,7 @@ from agent.decode.stored import (
     upgrades,
 )
 from agent.models import Proposal
+from agent.simulate.flows import SimulatedFlows
 
 _UPGRADE = re.compile(
     r"\b(upgrad(?:e|es|ed|ing)\s+(?:the|its|our|this)\s+(?:\w+\s+){0,3}(?:contracts?|prox(?:y|ies)|"
@@ -38,20 +39,44 @@ _OUTFLOW = re.compile(
 )
 
 
-def evaluate_hard_rules(policy: Policy, proposal: Proposal, facts: Facts) -> list[HardRuleResult]:
+def evaluate_hard_rules(
+    policy: Policy, proposal: Proposal, facts: Facts, simulated: SimulatedFlows | None = None
+) -> list[HardRuleResult]:
+    """`simulated`: the flows of a fork simulation of this proposal version, when one exists;
+    the rules then count the larger of what the calldata shows and what the fork moved."""
     rules = policy.hard_rules
     text = f"{proposal.title}\n{proposal.body}"
     actions = stored_actions(proposal.extra)
-    results = [_with_uncounted(_max_outflow(policy, facts, text, actions), actions)]
-    results = results if rules.max_outflow else []
+    max_outflow = _max_outflow(policy, facts, text, actions, simulated)
+    results = [_with_uncounted(max_outflow, actions)] if rules.max_outflow else []
     if rules.upgrades_require_audit:
-        results.append(_audit(policy, facts, text, actions))
+        results.append(_audit(policy, facts, text, actions, simulated))
     if rules.abstain_on_own_grants and (rules.own_addresses or rules.own_names):
-        results.append(_own_grant(policy, facts, text, actions))
+        results.append(_own_grant(policy, facts, text, actions, simulated))
     return results
 
 
-def _decoded_over(limits: dict[str, float], totals: dict[str, Decimal]) -> HardRuleResult | None:
+def _source(simulated: SimulatedFlows | None) -> str:
+    return f"simulated on a fork, report {simulated.report_hash[:12]}" if simulated else ""
+
+
+def _on_chain_totals(
+    actions: list[DecodedAction], simulated: SimulatedFlows | None
+) -> tuple[dict[str, Decimal], set[str]]:
+    """Per token, the larger of the decoded and the simulated outflow; and the tokens whose
+    figure came from the simulation."""
+    totals = outflow_totals(actions)
+    from_sim: set[str] = set()
+    for symbol, amount in (simulated.outflows if simulated else {}).items():
+        if amount > totals.get(symbol, Decimal(0)):
+            totals[symbol] = amount
+            from_sim.add(symbol)
+    return totals, from_sim
+
+
+def _decoded_over(
+    limits: dict[str, float], totals: dict[str, Decimal], from_sim: set[str], label: str
+) -> HardRuleResult | None:
     """The decoded outflow furthest over its limit (totals per token), if any."""
     ratio = {s: t / max(Decimal(str(limits[s])), Decimal("1e-9")) for s, t in totals.items()}
     over = [s for s, t in totals.items() if t > Decimal(str(limits[s]))]
@@ -63,17 +88,23 @@ def _decoded_over(limits: dict[str, float], totals: dict[str, Decimal]) -> HardR
         rule="max_outflow",
         outcome="fail",
         on_fail="AGAINST",
-        detail=f"its on-chain actions move {total} {worst} (decoded calls), above the "
+        detail=f"its on-chain actions move {total} {worst} "
+        f"({label if worst in from_sim else 'decoded calls'}), above the "
         f"policy's limit of {limits[worst]:,.0f} {worst}",
     )
 
 
 def _max_outflow(
-    policy: Policy, facts: Facts, text: str, actions: list[DecodedAction]
+    policy: Policy,
+    facts: Facts,
+    text: str,
+    actions: list[DecodedAction],
+    simulated: SimulatedFlows | None = None,
 ) -> HardRuleResult:
     limits = policy.hard_rules.max_outflow
-    decoded = {s: t for s, t in outflow_totals(actions).items() if s in limits}
-    decoded_fail = _decoded_over(limits, decoded)
+    totals, from_sim = _on_chain_totals(actions, simulated)
+    decoded = {s: t for s, t in totals.items() if s in limits}
+    decoded_fail = _decoded_over(limits, decoded, from_sim, _source(simulated))
     if decoded_fail is not None:
         return decoded_fail
     asks = _OUTFLOW.search(text) is not None
@@ -102,7 +133,8 @@ def _max_outflow(
             outcome="not_applicable",
             detail="no amount in a token the policy limits",
         )
-    on_chain = f" (and {len(decoded)} token(s) moved by decoded actions)" if decoded else ""
+    moved_by = _source(simulated) or "decoded actions"
+    on_chain = f" (and {len(decoded)} token(s) moved, per {moved_by})" if decoded else ""
     return HardRuleResult(
         rule="max_outflow",
         outcome="pass",
@@ -147,9 +179,16 @@ def _sentence_end(text: str, pos: int) -> int:
     return min(ends) if ends else len(text)
 
 
-def _audit(policy: Policy, facts: Facts, text: str, actions: list[DecodedAction]) -> HardRuleResult:
+def _audit(
+    policy: Policy,
+    facts: Facts,
+    text: str,
+    actions: list[DecodedAction],
+    simulated: SimulatedFlows | None = None,
+) -> HardRuleResult:
     decoded = upgrades(actions)
-    if not _UPGRADE.search(text) and not decoded:
+    sim_upgrades = simulated.upgrades if simulated else []
+    if not _UPGRADE.search(text) and not decoded and not sim_upgrades:
         return HardRuleResult(
             rule="upgrades_require_audit",
             outcome="not_applicable",
@@ -169,22 +208,32 @@ def _audit(policy: Policy, facts: Facts, text: str, actions: list[DecodedAction]
         on_fail="AGAINST",
         detail=f"the proposal's actions upgrade a contract ({decoded[0].detail}) but link no audit"
         if decoded
+        else f"the simulation shows an upgrade ({sim_upgrades[0]}; {_source(simulated)}) but "
+        "the proposal links no audit"
+        if sim_upgrades
         else "the proposal upgrades a contract but links no audit",
     )
 
 
 def _own_grant(
-    policy: Policy, facts: Facts, text: str, actions: list[DecodedAction]
+    policy: Policy,
+    facts: Facts,
+    text: str,
+    actions: list[DecodedAction],
+    simulated: SimulatedFlows | None = None,
 ) -> HardRuleResult:
     rules = policy.hard_rules
-    paid = {a.lower() for a in rules.own_addresses} & outflow_recipients(actions)
-    if paid:
+    own_addresses = {a.lower() for a in rules.own_addresses}
+    paid = own_addresses & outflow_recipients(actions)
+    sim_paid = own_addresses & (simulated.recipients if simulated else set())
+    if paid or sim_paid:
+        how = "actions" if paid else f"simulation ({_source(simulated)})"
         return HardRuleResult(
             rule="abstain_on_own_grants",
             outcome="fail",
             on_fail="ABSTAIN",
-            detail=f"the proposal's actions pay the delegate's own {sorted(paid)[0]}: conflict "
-            "of interest",
+            detail=f"the proposal's {how} pay the delegate's own {sorted(paid | sim_paid)[0]}: "
+            "conflict of interest",
         )
     own = {a.lower() for a in rules.own_addresses} | {n.lower() for n in rules.own_names}
     mentioned = own & ({a.lower() for a in facts.addresses} | {n.lower() for n in facts.ens_names})

@@ -21,6 +21,8 @@ from agent.analysis.policy import Policy
 from agent.analysis.rules import evaluate_hard_rules
 from agent.errors import StewardError
 from agent.models import Proposal
+from agent.simulate.flows import current_flows, escalations, summary
+from agent.simulate.models import SimulationReport
 from agent.store import RecordStore
 
 
@@ -59,7 +61,11 @@ def _prompt_identity(prompt_hash: str, confidence_cap: float) -> str:
 
 
 def staleness(
-    previous: Assessment, proposal: Proposal, policy: Policy, analyst: Analyst | _Identity
+    previous: Assessment,
+    proposal: Proposal,
+    policy: Policy,
+    analyst: Analyst | _Identity,
+    simulation_hash: str | None = None,
 ) -> str | None:
     """Why `previous` no longer holds, or None if it does."""
     p = previous.provenance
@@ -71,6 +77,8 @@ def staleness(
         return f"the analyst changed ({p.analyst} → {analyst.id})"
     if p.prompt_hash != analyst.prompt_hash:
         return "the prompt changed"
+    if simulation_hash is not None and p.simulation_hash != simulation_hash:
+        return "a new simulation of the proposal"
     return None
 
 
@@ -91,9 +99,12 @@ def analyse(
         id=analyst.id, prompt_hash=_prompt_identity(analyst.prompt_hash, confidence_cap)
     )
     previous = store.latest_assessment(proposal.uid, cache_key or policy.id)
+    report = store.latest_simulation(proposal.uid)
+    simulated = current_flows(report, proposal.content_hash)
+    sim_hash = simulated.report_hash if simulated else None
     reason = "first analysis"
     if previous is not None:
-        why = staleness(previous, proposal, policy, identity)
+        why = staleness(previous, proposal, policy, identity, sim_hash)
         if why is None and not force:
             return AnalysisOutcome(
                 assessment=previous,
@@ -103,8 +114,8 @@ def analyse(
         reason = why or "re-analysis forced"
     injection = detect_injection(f"{proposal.title}\n{proposal.body}")
     facts = extract_facts(f"{proposal.title}\n\n{proposal.body}")
-    hard_rules = evaluate_hard_rules(policy, proposal, facts)
-    draft = analyst.draft(proposal, policy, facts, hard_rules)
+    hard_rules = evaluate_hard_rules(policy, proposal, facts, simulated)
+    draft = analyst.draft(with_simulation(proposal, report), policy, facts, hard_rules)
     assessment = finalise(
         draft,
         proposal=proposal,
@@ -116,9 +127,20 @@ def analyse(
         prompt_hash=identity.prompt_hash,
         confidence_cap=confidence_cap,
         now=now(),
+        extra_reasons=escalations(report, proposal.content_hash),
+        simulation_hash=sim_hash,
     )
     if cache_key:
         assessment = assessment.model_copy(update={"policy_id": cache_key})
     store.save_assessment(assessment)
     status: Literal["new", "refreshed"] = "new" if previous is None else "refreshed"
     return AnalysisOutcome(assessment=assessment, status=status, reason=reason)
+
+
+def with_simulation(proposal: Proposal, report: SimulationReport | None) -> Proposal:
+    """The proposal with a one-line simulation summary in `extra` for the analyst's prompt
+    (only a report of this version counts); the stored proposal is left as it is."""
+    if report is None or report.content_hash != proposal.content_hash:
+        return proposal
+    line = summary(report, set(report.dao) or None)
+    return proposal.model_copy(update={"extra": {**proposal.extra, "simulation_summary": line}})

@@ -60,10 +60,17 @@ class AnalysisTools:
         return moment is not None and (end is None or end >= moment)
 
     def search_proposals(self, query: str, space: str | None = None) -> str:
-        """Search stored proposals by meaning; returns uids, titles and best passages."""
+        """Search stored proposals by meaning and words; returns uids, titles and best passages."""
         if self.index is None or self.embedder is None:
             return _untrusted({"error": "search is not available"})
-        hits = search(query, self.index, self.embedder(), spaces=[space] if space else (), limit=20)
+        hits = search(
+            query,
+            self.index,
+            self.embedder(),
+            spaces=[space] if space else (),
+            limit=20,
+            text_index=self.store,
+        )
         hits = [h for h in hits if not self._hidden(h.created)][:5]
         return _untrusted(
             [

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.analysis.injection import neutralise
 from agent.analysis.llm import nonce_for
 from agent.analysis.prompts import load_prompt
-from agent.ports import Embedder, VectorIndex
+from agent.ports import Embedder, TextIndex, VectorIndex
 from agent.search import SearchHit, search
 from agent.store.records import StoredProposal
 
@@ -62,13 +62,14 @@ def answer_question(
     index: VectorIndex,
     embedder: Embedder,
     store: ProposalLookup,
+    text_index: TextIndex | None = None,
     spaces: Sequence[str] = (),
     chat_model: Any | None = None,
     min_score: float = 0.35,
     limit: int = 4,
 ) -> Answer:
     """Answer `question` from the proposals in `index` (limited to `spaces` if given)."""
-    hits = search(question, index, embedder, spaces=spaces, limit=limit)
+    hits = search(question, index, embedder, spaces=spaces, limit=limit, text_index=text_index)
     relevant = [h for h in hits if h.score >= min_score]
     if not relevant:
         return Answer(question=question, text=NOT_FOUND, found=False, method="none")

@@ -35,6 +35,8 @@ def proposal_message(
     assessment: Assessment | None,
     votes_stored: int,
     who_decides: str | None = None,
+    *,
+    simulation: str | None = None,
 ) -> Message:
     """/proposal: everything a delegate needs to decide, in one embed (`who_decides`:
     the concentration field from `agent.chat.voters`)."""
@@ -43,6 +45,7 @@ def proposal_message(
     optional = [
         ("Flags", _lines(_flags(assessment), 200)),
         ("Decoded actions", _lines(action_briefs(p.extra), 200)),
+        ("Simulation", simulation or ""),
         ("Tally so far" if p.is_open else "Tally", _tally(p, votes_stored)),
         ("Who decides", who_decides or ""),
         ("State", _timing(p)),

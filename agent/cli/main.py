@@ -180,6 +180,7 @@ def ingest(
             except IngestFailed as exc:
                 err.print(f"[yellow]partial:[/] {exc.counts.model_dump()}")
                 raise
+            simulated = _simulate_after_ingest(application) if chain else []
             if not no_index and not application.store.index_tasks():
                 index_counts = IndexCounts()  # nothing to do: don't even open Chroma
             elif not no_index:
@@ -195,10 +196,22 @@ def ingest(
                 {
                     "counts": counts.model_dump(),
                     "index": index_counts.model_dump() if index_counts else None,
+                    "simulated": [
+                        {"uid": r.uid, "status": r.status, "why": r.why} for r in simulated
+                    ],
                 }
             )
         else:
             render.ingest_summary(Console(), counts, index_counts)
+            for report in simulated:
+                Console().print(f"simulation {report.uid}: {report.status} {report.why or ''}")
+
+
+def _simulate_after_ingest(application: App) -> list[Any]:
+    """Open proposals of chains with `simulate: true` whose report is missing or stale."""
+    if not any(c.simulate for c in application.settings.chains):
+        return []
+    return list(application.simulation_service().run_due())
 
 
 @app.command()
@@ -214,7 +227,7 @@ def search(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Search stored proposals by meaning."""
+    """Search stored proposals by meaning and by their words (hybrid)."""
     from agent.cli import render
     from agent.search import search as run_search
 
@@ -243,6 +256,7 @@ def search(
             spaces=space or (),
             limit=limit,
             include_flagged=include_flagged,
+            text_index=application.store,
         )
         if as_json:
             _print_json([h.model_dump(mode="json") for h in hits])
@@ -270,6 +284,7 @@ def show(
         assert stored is not None
         history = store.history(matches[0])
         votes = store.vote_count(matches[0])
+        report = store.latest_simulation(matches[0])
         figures = application.voter_figures()
         who = figures.concentration(stored.proposal)
         p = stored.proposal
@@ -286,10 +301,21 @@ def show(
                     "concentration": who.model_dump(mode="json"),
                     "signals": [s.model_dump(mode="json") for s in signals],
                     "history": [h.model_dump(mode="json", exclude={"body"}) for h in history],
+                    "simulation": {
+                        "report_hash": report.report_hash(),
+                        **report.model_dump(mode="json"),
+                    }
+                    if report
+                    else None,
                 }
             )
         else:
             render.proposal(Console(), stored, votes, history, who, signals)
+            if report is not None:
+                from agent.cli.render_simulation import simulation
+
+                stale = report.content_hash != stored.proposal.content_hash
+                simulation(Console(), report, report.report_hash(), stale=stale)
 
 
 @app.command()
@@ -344,6 +370,7 @@ def _register_more() -> None:
         bot_cmd,
         digest_cmd,
         run_cmd,
+        simulate_cmd,
         vote_cmd,
         voters_cmd,
         webhook_cmd,
@@ -358,6 +385,7 @@ def _register_more() -> None:
     vote_cmd.register(app, _app)
     answer_cmd.register(app, _app)
     run_cmd.register(app, _app)
+    simulate_cmd.register(app, _app)
     voters_cmd.register(app, _app)
 
 

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.analysis.models import Assessment, Recommendation
 from agent.decode.stored import key_action_briefs
 from agent.models import Proposal, ProposalState, SourceKind, Space
+from agent.simulate.flows import summary
+from agent.simulate.models import SimulationReport
 from agent.store.records import StoredProposal
 from agent.voters.models import Concentration
 from agent.voters.outcome import outcome_verdict
@@ -50,6 +52,8 @@ class DigestStore(VoteStore, Protocol):
     def latest_assessments(
         self, uids: list[str], policy_id: str | None = None
     ) -> dict[str, Assessment]: ...
+
+    def latest_simulation(self, uid: str) -> SimulationReport | None: ...
 
 
 class _Frozen(BaseModel):
@@ -97,6 +101,8 @@ class DigestItem(_Frozen):
     outcome_from: OutcomeFrom | None = None
     agrees: bool | None = None
     """Did the outcome match the recommendation? None: no assessment, abstain, or unclear."""
+    simulation: str | None = None
+    """One line from the fork simulation of this version ("simulated (governor): …")."""
     concentration: Concentration | None = None
     """Who decides: voters, top shares, Nakamoto coefficient, Gini (from stored votes)."""
 
@@ -167,8 +173,12 @@ def build_digest(
 
     def items(ps: list[Proposal]) -> list[DigestItem]:
         return [
-            _item(p, found.get(p.uid), now).model_copy(
-                update={"concentration": figures.concentration(p)}
+            _simulated(
+                _item(p, found.get(p.uid), now).model_copy(
+                    update={"concentration": figures.concentration(p)}
+                ),
+                p,
+                store,
             )
             for p in ps
         ]
@@ -184,6 +194,13 @@ def build_digest(
         ended=items(ended),
         flagged_hidden=len(hidden),
     )
+
+
+def _simulated(item: DigestItem, p: Proposal, store: DigestStore) -> DigestItem:
+    report = store.latest_simulation(p.uid) if p.source == "chain" else None
+    if report is None or report.content_hash != p.content_hash:
+        return item
+    return item.model_copy(update={"simulation": summary(report, set(report.dao) or None)})
 
 
 def _load(store: DigestStore, spaces: Sequence[str] | None) -> list[Proposal]:

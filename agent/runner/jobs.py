@@ -40,10 +40,13 @@ class IngestResult(JobResult):
     sources: int = 0
     ingest: IngestCounts = Field(default_factory=IngestCounts)
     index: IndexCounts | None = None
+    simulated: int = 0
+    not_simulated: int = 0
 
     def counts(self) -> dict[str, int]:
         index = self.index.model_dump() if self.index else {}
-        return {"sources": self.sources, **self.ingest.model_dump(), **index}
+        sims = {"simulated": self.simulated, "not_simulated": self.not_simulated}
+        return {"sources": self.sources, **self.ingest.model_dump(), **index, **sims}
 
 
 class AnalyseResult(JobResult):
@@ -106,6 +109,7 @@ def _ingest_and_index(
         except IngestFailed as exc:
             result.ingest = result.ingest.plus(exc.counts)
             result.errors.append(str(exc))
+    simulate_due(app, result)
     if index and app.store.index_tasks():  # nothing to do: don't even open Chroma
         try:
             result.index = sync_index(
@@ -113,6 +117,21 @@ def _ingest_and_index(
             )
         except StewardError as exc:
             result.errors.append(f"index: {exc}")
+
+
+def simulate_due(app: App, result: IngestResult) -> None:
+    """Chains with `simulate: true`: simulate open proposals whose report is missing or
+    stale; each ends in a stored report (a "not simulated: why" counts as one)."""
+    if not any(c.simulate for c in app.settings.chains):
+        return
+    try:
+        for report in app.simulation_service().run_due():
+            if report.simulated:
+                result.simulated += 1
+            else:
+                result.not_simulated += 1  # the why is stored with the proposal
+    except StewardError as exc:
+        result.errors.append(f"simulate: {exc}")
 
 
 # ---- analyse -----------------------------------------------------------------

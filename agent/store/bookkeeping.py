@@ -103,6 +103,21 @@ class Bookkeeping:
         with self.engine.begin() as conn:
             conn.execute(update(_P).where(_P.c.uid == uid).values(**values))
 
+    def set_indexed_many(self, done: list[tuple[Proposal, int]]) -> None:
+        """`set_indexed` for many proposals in one transaction."""
+        with self.engine.begin() as conn:
+            for proposal, chunks in done:
+                conn.execute(
+                    update(_P)
+                    .where(_P.c.uid == proposal.uid)
+                    .values(
+                        indexed_chunks=chunks,
+                        indexed_hash=proposal.content_hash,
+                        indexed_state=proposal.state,
+                        indexed_flagged=proposal.flagged,
+                    )
+                )
+
     def start_run(self, source: str, scopes: list[str]) -> int:
         now = int(time.time())
         with self.engine.begin() as conn:

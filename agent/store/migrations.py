@@ -72,7 +72,29 @@ def m008_voter_views(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX IF NOT EXISTS ix_votes_space_ts ON votes (space, created_ts)"))
 
 
-def m009_backtests(conn: Connection) -> None:
+def m009_simulations(conn: Connection) -> None:
+    """Fork simulations of on-chain proposals, versioned by report hash."""
+    schema.metadata.create_all(conn, tables=[schema.simulations])
+
+
+def m010_fulltext(conn: Connection) -> None:
+    """The full-text index for hybrid search; filled by the indexer from stored proposals."""
+    schema.metadata.create_all(conn, tables=[schema.text_docs])
+    if conn.dialect.name == "sqlite":
+        conn.execute(
+            text(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS text_fts USING fts5("
+                "title, body, tokenize = 'porter unicode61 remove_diacritics 2')"
+            )
+        )
+    else:
+        conn.execute(text("ALTER TABLE text_docs ADD COLUMN IF NOT EXISTS tsv tsvector"))
+        conn.execute(
+            text("CREATE INDEX IF NOT EXISTS ix_text_docs_tsv ON text_docs USING gin (tsv)")
+        )
+
+
+def m011_backtests(conn: Connection) -> None:
     """Backtest results: the gate for auto voting reads the latest matching one."""
     schema.metadata.create_all(conn, tables=[schema.backtests])
 
@@ -86,7 +108,9 @@ MIGRATIONS: list[Migration] = [
     m006_decisions,
     m007_run_liveness,
     m008_voter_views,
-    m009_backtests,
+    m009_simulations,
+    m010_fulltext,
+    m011_backtests,
 ]
 
 

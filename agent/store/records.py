@@ -24,8 +24,10 @@ from agent.store import schema
 from agent.store.assessments import AssessmentLog
 from agent.store.backtests import BacktestLog
 from agent.store.bookkeeping import Bookkeeping
+from agent.store.fulltext import FullText
 from agent.store.migrations import migrate
 from agent.store.posts import PostLog
+from agent.store.simulations import SimulationLog
 from agent.store.upsert import upsert_rows
 from agent.store.vote_queries import VoteQueries
 
@@ -105,7 +107,9 @@ def _proposal_row(p: Proposal, now: int) -> dict[str, Any]:
     }
 
 
-class RecordStore(Bookkeeping, AssessmentLog, BacktestLog, PostLog, VoteQueries):
+class RecordStore(
+    Bookkeeping, FullText, AssessmentLog, BacktestLog, PostLog, VoteQueries, SimulationLog
+):
     """SQL store for proposals, votes, spaces, cursors and runs."""
 
     def __init__(self, url: str) -> None:

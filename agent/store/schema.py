@@ -248,3 +248,32 @@ vote_decisions = Table(
     ),
     Index("ix_vote_decisions_status", "status"),
 )
+
+simulations = Table(
+    "simulations",
+    metadata,
+    # Every fork simulation of a proposal (or why there is none); the newest per proposal is
+    # current. `report_hash` versions the findings, `content_hash` the proposal they are of.
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("proposal_uid", String(400), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("report_hash", String(64), nullable=False),
+    Column("status", String(20), nullable=False),  # simulated | not_simulated
+    Column("fork_block", Integer),
+    Column("created_ts", Integer, nullable=False),
+    Column("data", JSON, nullable=False),
+    Index("ix_simulations_uid", "proposal_uid", "seq"),
+)
+
+# The full-text index's documents: one per live proposal, with the content hash it was
+# built from. SQLite keeps the words in the FTS5 table `text_fts` (rowid = id); PostgreSQL
+# in this table's `tsv` column. Both are created by migration m010 (dialect specific).
+text_docs = Table(
+    "text_docs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uid", String(400), nullable=False, unique=True),
+    Column("space", String(300), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Index("ix_text_docs_space", "space"),
+)

@@ -23,6 +23,7 @@ from agent.settings import SignalSettings
 from agent.store.vote_queries import VoteFact
 from agent.voters.choices import label
 from agent.voters.models import Signal
+from agent.voters.wording import pct
 
 
 def find_signals(
@@ -99,7 +100,7 @@ def _burst(
         count=len(best),
         choice=choice,
         minutes=f"{settings.burst_window_min:g}",
-        fresh_share=f"{len(best) / cast:.0%}",
+        fresh_share=pct(len(best) / cast),
         share=_share(power, total),
     )
     return Signal(
@@ -254,7 +255,7 @@ def _ratio(part: float, total: float) -> float:
 
 
 def _share(part: float, total: float) -> str:
-    return f"{_ratio(part, total):.1%}"
+    return pct(_ratio(part, total))
 
 
 def _num(value: float) -> str:

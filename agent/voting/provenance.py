@@ -82,6 +82,9 @@ class VoteBundle(_Frozen):
     guardrails: list[GuardrailResult]
     action_flags: list[str] = Field(default_factory=list)
     """Flags from decoded on-chain actions (e.g. `upgrade`, `treasury_transfer`)."""
+    simulation_hash: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    """The fork simulation report the hard rules read; left out when there was none, so
+    bundles made before simulations existed keep their hash."""
     created: AwareDatetime
 
 
@@ -109,6 +112,7 @@ def build_bundle(
         decision=decision,
         guardrails=list(guardrails),
         action_flags=list(action_flags),
+        simulation_hash=p.simulation_hash,
         created=created or datetime.now(UTC),
     )
 

@@ -269,6 +269,8 @@ class _GovernorSync:
             "vote_start": e.vote_start,
             "vote_end": e.vote_end,
             "clock": "timestamp" if self.reader.uses_timestamps else "block",
+            # verbatim, so a fork simulation can execute exactly what the governor holds
+            "raw_actions": [a.model_dump(mode="json") for a in actions],
             **actions_extra(decoded),
         }
         return self._with_tally(

@@ -131,6 +131,7 @@ def answerer(app: App, spaces: Sequence[str] = ()) -> Callable[[str], Answer]:
             index=app.index,
             embedder=app.embedder(),
             store=app.store,
+            text_index=app.store,
             spaces=spaces,
             chat_model=chat_model,
         )

@@ -27,6 +27,7 @@ from agent.digest.render import parse_since
 from agent.errors import NotFound, StewardError
 from agent.models import Proposal, ProposalState
 from agent.settings import DiscordSettings
+from agent.simulate.flows import summary
 from agent.store import RecordStore
 from agent.voters.service import VoterFigures
 from connectors.discord_bot.access import RateLimiter, is_admin
@@ -131,7 +132,11 @@ def proposal_detail(
     votes = store.vote_count(p.uid)
     signals = figures.signals(p.space, only=[p.uid]) if votes else []
     who = voter_messages.concentration_text(figures.concentration(p), p.is_open, signals)
-    return builders.proposal_message(stored, assessment, votes, who)
+    report = store.latest_simulation(p.uid)
+    sim = None
+    if report is not None and report.content_hash == p.content_hash:
+        sim = summary(report, set(report.dao) or None)
+    return builders.proposal_message(stored, assessment, votes, who, simulation=sim)
 
 
 def delegate_detail(figures: VoterFigures, address: str, space: str | None) -> Message:

@@ -83,3 +83,36 @@ def test_sentences_keep_numbers_and_skip_code() -> None:
     assert sentences[0] == "1,798 names were registered in the first week of the auction."
     assert not any("require" in s for s in sentences)
     assert any("0x2686" in s and "**DAO**" in s for s in sentences)
+
+
+class _Counting:
+    """The real embedder, recording each call's texts."""
+
+    def __init__(self, real) -> None:  # type: ignore[no-untyped-def]
+        self.real, self.model_name, self.calls = real, real.model_name, []
+
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        self.calls.append(list(texts))
+        return self.real.embed(texts)
+
+
+def _draft(analyst: OfflineAnalyst, proposal: Proposal, policy) -> None:  # type: ignore[no-untyped-def]
+    from agent.analysis.facts import extract_facts
+
+    analyst.draft(proposal, policy, extract_facts(f"{proposal.title}\n\n{proposal.body}"), [])
+
+
+def test_principles_once_per_policy_and_passages_once_per_version(embedder) -> None:
+    counting = _Counting(embedder)
+    analyst = OfflineAnalyst(counting)  # type: ignore[arg-type]
+    other = POLICY.model_copy(update={"title": "the same principles, another version"})
+    p, q = _ens("1.5"), _ens("0.1")
+    for policy in (POLICY, other, POLICY, other):  # two delegates' policies, alternating
+        for proposal in (p, q):
+            _draft(analyst, proposal, policy)
+    principles = [pr.text for pr in POLICY.principles]
+    assert [c for c in counting.calls if c == principles] == [principles, principles]
+    assert len(counting.calls) == 4  # two policy versions + two proposals
+    edited = p.model_copy(update={"body": p.body + "\n\nThe premium decays over 21 days."})
+    _draft(analyst, edited, POLICY)
+    assert len(counting.calls) == 5  # a new proposal version is embedded again

@@ -23,6 +23,8 @@ echo "== Ingest the Governor's proposals and votes over JSON-RPC (incremental, r
 "$steward" "${cfg[@]}" ingest --chain all
 echo "== What the executed funding proposal did: decoded actions and risk flags"
 "$steward" "${cfg[@]}" show "$(uid funding)" | head -n 40
+echo "== What the open upgrade proposal really does, executed on an anvil fork of the chain"
+"$steward" "${cfg[@]}" simulate "$(uid upgrade)"
 echo "== Delegated voting. The analyst here is a stand-in LLM server on 127.0.0.1 (there is no"
 echo "   model on this machine) answering every proposal with the same confident FOR; Steward's"
 echo "   own checks still apply: the upgrade fails its hard rule and is not voted."

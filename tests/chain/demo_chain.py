@@ -85,6 +85,7 @@ def chain_config(node: AnvilNode, dep: OzDeployment, block_time: float | None) -
             }
         ],
         "contracts": contracts_config(dep),
+        "simulate": True,  # open proposals are simulated on a fork after each ingest
     }
     if block_time:
         chain["block_time_s"] = block_time

@@ -42,7 +42,7 @@ def test_fresh_burst_is_found_with_its_window_and_addresses(tmp_path: Path) -> N
     assert (signal.window_end - signal.window_start).total_seconds() == 11 * 120
     assert "12 addresses with no earlier vote" in signal.text
     # two regulars voted in the hour around it: 12 of 14
-    assert signal.window_votes == 14 and "(86% of the votes cast then" in signal.text
+    assert signal.window_votes == 14 and "(85.7% of the votes cast then" in signal.text
     assert "sybil" not in signal.text.lower()
 
 
