@@ -76,6 +76,11 @@ demo: $(STAMP) $(NODE_STAMP)
 	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) bot --dry-run | head -n 40
 	@echo "== What /ask would answer"
 	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) ask "who controls the treasury multisig"
+	@echo "== Backtest: real Aave delegates' on-chain votes (shipped subset), replayed in time order;"
+	@echo "   the precedent analyst sees only what was known before each proposal opened"
+	STEWARD_HOME=$(DEMO_HOME) STEWARD__CHUNKING__MAX_CHUNKS=2 $(STEWARD) ingest --from-file config/demo/aave-governor-proposals.jsonl --from-file config/demo/aave-governor-votes.jsonl
+	STEWARD_HOME=$(DEMO_HOME) $(STEWARD) backtest --voter 0x80DC468671316E50D4E9023D3db38D3105c1C146 --analyst precedent --policy config/policies/conservative-treasury.yaml --limit 15 --format html --out $(DEMO_HOME)/backtest.html
+	@echo "Open $(DEMO_HOME)/backtest.html in a browser."
 	@echo "== On-chain governance: a local chain (anvil on 127.0.0.1) with an OpenZeppelin Governor,"
 	@echo "   five proposals modelled on ENS executable proposals, with real treasury actions and votes"
 	@bash tests/chain/demo.sh $(DEMO_HOME) $(STEWARD) $(PY)
@@ -92,6 +97,7 @@ bench: $(STAMP) $(NODE_STAMP)
 	$(PY) bench/analysis_bench.py --out bench/results/analysis.json
 	$(PY) bench/chain_bench.py --out bench/results/chain_ingest.json
 	$(PY) bench/who_decides_bench.py --out bench/results/who_decides.json
+	$(PY) bench/backtest_bench.py --out bench/results/backtest.json
 
 clean:
 	rm -rf $(DEMO_HOME) .pytest_cache .ruff_cache

@@ -8,11 +8,12 @@ need them start fast.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agent.errors import ConfigError
+from agent.errors import ConfigError, StewardError
 from agent.ports import Embedder, ProposalSource, VectorIndex
 from agent.settings import Settings
 from agent.store import RecordStore
@@ -21,10 +22,12 @@ if TYPE_CHECKING:
     from agent.analysis.models import Assessment
     from agent.analysis.policy import Policy
     from agent.analysis.service import Analyst
+    from agent.analysis.tools import AsOf
     from agent.models import Proposal
-    from agent.settings import ChainSettings
+    from agent.settings import ChainSettings, DelegateSettings
     from agent.simulate.service import SimulationService, Simulator
     from agent.voters.service import VoterFigures
+    from agent.voting.backtest_gate import TrackRecord
     from agent.voting.service import VotingService
 
 
@@ -107,16 +110,32 @@ class App:
 
         return load_policy(path or self.settings.analysis.policy)
 
-    def analyst(self) -> Analyst:
-        """The LLM analyst when a model is configured, else the offline one."""
+    def analyst(
+        self,
+        kind: str | None = None,
+        *,
+        voter: str | None = None,
+        as_of: Callable[[Proposal], datetime] | None = None,
+        tools_as_of: AsOf | None = None,
+    ) -> Analyst:
+        """The analyst `kind` names (default: analysis.analyst; `auto` is the LLM analyst when
+        a model is configured, else the precedent analyst). `voter`, `as_of`: whose votes
+        the precedent analyst cites and the moment it may see up to (a backtest's)."""
         cfg = self.settings.analysis
-        if self.settings.llm.model:
+        kind = kind or cfg.analyst
+        if kind == "auto":
+            kind = "llm" if self.settings.llm.model else "precedent"
+        if kind == "llm":
+            if not self.settings.llm.model:
+                raise ConfigError("the llm analyst needs llm.model in your config")
             from agent.analysis.llm import LLMAnalyst
             from agent.analysis.tools import AnalysisTools
             from connectors.llm import build_chat_model
 
             model = build_chat_model(self.settings.llm)
-            tools = AnalysisTools(self.store, self.index, self.embedder, self.voter_figures())
+            tools = AnalysisTools(
+                self.store, self.index, self.embedder, self.voter_figures(), as_of=tools_as_of
+            )
             return LLMAnalyst(
                 model,
                 self.settings.llm.model,
@@ -124,12 +143,38 @@ class App:
                 max_input_tokens=cfg.max_input_tokens,
                 retries=cfg.output_retries,
             )
+        if kind == "precedent":
+            from agent.analysis.history import History
+            from agent.analysis.precedent import PrecedentAnalyst
+
+            history = History(self.store, self.index, self.embedder)
+            return PrecedentAnalyst(history, voter=voter or cfg.precedent_voter, as_of=as_of)
+        if kind != "heuristic":
+            raise ConfigError(f"unknown analyst {kind!r}: heuristic, precedent or llm")
         from agent.analysis.offline import OfflineAnalyst
 
         return OfflineAnalyst(self.embedder(), relevance=cfg.relevance_threshold)
 
-    def confidence_cap(self, analyst: Analyst) -> float:
-        return self.settings.analysis.offline_confidence_cap if analyst.id == "offline" else 1.0
+    def confidence_cap(self, analyst: Analyst, policy: Policy | None = None) -> float:
+        """The offline cap binds the heuristic analyst always, and the precedent analyst
+        unless a delegate voting under `policy` has a passing backtest of it (its track
+        record, agent/voting/backtest_gate.py): evidence earns confidence, nothing else."""
+        cap = self.settings.analysis.offline_confidence_cap
+        if analyst.id == "offline":
+            return cap
+        if analyst.id == "precedent":
+            return 1.0 if policy is not None and self._backtest_lifts_cap(policy) else cap
+        return 1.0
+
+    def _backtest_lifts_cap(self, policy: Policy) -> bool:
+        for delegate in self.settings.voting.delegates:
+            try:
+                same = self.policy(delegate.policy).hash == policy.hash
+            except StewardError:
+                continue
+            if same and self.track_record(delegate).passed:
+                return True
+        return False
 
     def archive_source(
         self, path: Path | Sequence[Path], space: str | None = None
@@ -156,7 +201,7 @@ class App:
 
         def assess(proposal: Proposal, pol: Policy) -> Assessment:
             analyst = self._voting_analyst()
-            cap = self.confidence_cap(analyst)
+            cap = self.confidence_cap(analyst, pol)
             return analyse(proposal, pol, analyst, self.store, confidence_cap=cap).assessment
 
         return VotingService(
@@ -170,7 +215,22 @@ class App:
             audit=AuditLog(self.store.engine, head_path(self.settings.home)),
             secrets=sinks.secrets,
             live=live,
+            track_record=lambda d: self.track_record(d),
         )
+
+    def track_record(self, delegate: DelegateSettings) -> TrackRecord:
+        """The delegate's latest backtest of the analyst, prompt and policy that vote."""
+        from agent.voting.backtest_gate import evaluate, voter_of
+
+        analyst = self._voting_analyst()
+        policy = self.policy(delegate.policy)
+        record = self.store.latest_backtest(
+            analyst=analyst.id,
+            prompt_hash=analyst.prompt_hash,
+            policy_hash=policy.hash,
+            voter=voter_of(delegate),
+        )
+        return evaluate(delegate, record, now=datetime.now(UTC))
 
     def voter_figures(self) -> VoterFigures:
         """Delegate records, concentration and signals; names from the config, and each

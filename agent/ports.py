@@ -173,6 +173,11 @@ class VectorIndex(Protocol):
 
     def remove(self, uid: str) -> None: ...
 
+    def vectors(self, uid: str, *, space: str | None = None) -> list[list[float]]:
+        """The stored vectors of `uid`'s chunks (in `space`, when known), in chunk order
+        ([] when not indexed)."""
+        ...
+
     def query(
         self,
         vector: Sequence[float],

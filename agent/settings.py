@@ -124,6 +124,11 @@ class LLMSettings(_Section):
 class AnalysisSettings(_Section):
     policy: str = "config/policies/ens-constitution.md"
     """The delegate's policy file (relative paths: from the working directory)."""
+    analyst: Literal["auto", "precedent", "heuristic", "llm"] = "auto"
+    """auto: the LLM analyst when llm.model is set, else the precedent analyst."""
+    precedent_voter: str | None = None
+    """Whose past votes the precedent analyst cites (usually the delegate's own address);
+    unset: only the outcomes of similar earlier proposals."""
     offline_confidence_cap: float = Field(0.5, ge=0, le=1)
     """The offline analyst is a heuristic: its confidence never exceeds this."""
     relevance_threshold: float = Field(0.35, ge=0, le=1)
@@ -293,6 +298,16 @@ class DelegateSettings(_Section):
     approver_users: list[int] = Field(default_factory=list)
     approver_roles: list[int] = Field(default_factory=list)
     snapshot_app: str = Field("steward", max_length=24)
+    min_backtest_kappa: float = Field(0.2, ge=-1, le=1)
+    """auto mode casts only after a backtest of the very analyst, prompt and policy that
+    votes scored at least this Cohen's kappa (`steward backtest`)…"""
+    min_backtest_n: int = Field(20, ge=1)
+    """…over at least this many of the voter's past votes…"""
+    max_backtest_age_d: float = Field(30.0, gt=0)
+    """…and no older than this many days."""
+    backtest_voter: str | None = Field(None, pattern=r"^0x[0-9a-fA-F]{40}$")
+    """Whose votes the backtest must be against (default: `address`); a new delegate
+    names someone whose record they trust."""
 
     @model_validator(mode="after")
     def _casting_needs_a_signer(self) -> DelegateSettings:

@@ -211,6 +211,14 @@ class ChromaIndex:
             moved += len(found["ids"])
         return moved
 
+    def vectors(self, uid: str, *, space: str | None = None) -> list[list[float]]:
+        pairs: list[tuple[Any, Any]] = []
+        for col in self._for([space], True) if space is not None else self._all():
+            found = col.get(where={"proposal_uid": uid}, include=["embeddings", "metadatas"])
+            pairs += zip(found["metadatas"], found["embeddings"], strict=True)
+        ordered = sorted(pairs, key=lambda mv: int((mv[0] or {}).get("chunk", 0)))
+        return [[float(x) for x in v] for _, v in ordered]
+
     def remove(self, uid: str) -> None:
         self._delete(self._all(), [uid])
 

@@ -110,8 +110,10 @@ def finalise(
     stances = {f.stance for f in findings}
     if policy.escalate.on_conflicting_findings and {"supports", "conflicts"} <= stances:
         reasons.append("principles point both ways")
-    choice = choice_for(recommendation, proposal, policy)
-    if recommendation != "ABSTAIN" and proposal.choices and choice is None:
+    if recommendation == "NONE":
+        reasons.append("no recommendation: " + (draft.rationale or "the evidence is too thin"))
+    choice = choice_for(recommendation, proposal, policy) if recommendation != "NONE" else None
+    if recommendation not in ("ABSTAIN", "NONE") and proposal.choices and choice is None:
         reasons.append(f"no choice of this proposal means {recommendation}")
     return Assessment(
         proposal_uid=proposal.uid,
@@ -129,6 +131,8 @@ def finalise(
         escalate=bool(reasons),
         escalation_reasons=reasons,
         dropped_findings=dropped,
+        rationale=draft.rationale.strip(),
+        precedents=list(draft.precedents),
         provenance=Provenance(
             analyst=analyst,
             prompt_hash=prompt_hash,

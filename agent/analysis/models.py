@@ -12,7 +12,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Recommendation = Literal["FOR", "AGAINST", "ABSTAIN"]
+Recommendation = Literal["FOR", "AGAINST", "ABSTAIN", "NONE"]
+"""`NONE` is "no recommendation": the evidence is too thin or split to say. Not a vote:
+ABSTAIN is a choice a delegate can cast, NONE leaves the decision to a person."""
+Position = Literal["FOR", "AGAINST", "ABSTAIN"]
 Stance = Literal["supports", "conflicts", "not_relevant"]
 Category = Literal[
     "treasury",
@@ -83,6 +86,22 @@ class HardRuleResult(_Frozen):
     """What the rule forces when it fails (AGAINST or ABSTAIN)."""
 
 
+class Precedent(_Frozen):
+    """Evidence the precedent analyst cites: an earlier proposal and how it went."""
+
+    uid: str
+    title: str
+    space: str
+    similarity: float
+    kind: Literal["vote", "outcome"]
+    """`vote`: the voter's own vote on it; `outcome`: the DAO's result."""
+    position: Position
+    at: datetime
+    """When the vote was cast, or when voting on the precedent ended."""
+    weight: float = 0.0
+    link: str | None = None
+
+
 class Provenance(_Frozen):
     analyst: str
     """`offline` or the model's name (`openai:gpt-4o-mini`)."""
@@ -112,6 +131,9 @@ class Assessment(_Frozen):
     escalation_reasons: list[str] = Field(default_factory=list)
     dropped_findings: int = 0
     """Findings whose evidence quote was not verbatim in the proposal."""
+    rationale: str = ""
+    precedents: list[Precedent] = Field(default_factory=list)
+    """What a precedent-based recommendation rests on (empty for other analysts)."""
     provenance: Provenance
 
     @property
@@ -137,6 +159,11 @@ class Draft(BaseModel):
     risk_flags: list[str] = Field(
         default_factory=list, description="Short phrases: what a delegate must look at."
     )
-    recommendation: Recommendation = Field(description="FOR, AGAINST or ABSTAIN.")
+    recommendation: Recommendation = Field(
+        description="FOR, AGAINST or ABSTAIN (NONE: no recommendation, evidence too thin)."
+    )
     confidence: float = Field(ge=0.0, le=1.0, description="0-1: how sure, given the evidence.")
     rationale: str = Field(default="", description="Two sentences: why this recommendation.")
+    precedents: list[Precedent] = Field(
+        default_factory=list, description="Set by code only (the precedent analyst)."
+    )

@@ -47,13 +47,24 @@ def evaluate_hard_rules(
     rules = policy.hard_rules
     text = f"{proposal.title}\n{proposal.body}"
     actions = stored_actions(proposal.extra)
-    max_outflow = _max_outflow(policy, facts, text, actions, simulated)
+    max_outflow = _said_simulated(_max_outflow(policy, facts, text, actions, simulated), simulated)
     results = [_with_uncounted(max_outflow, actions)] if rules.max_outflow else []
     if rules.upgrades_require_audit:
         results.append(_audit(policy, facts, text, actions, simulated))
     if rules.abstain_on_own_grants and (rules.own_addresses or rules.own_names):
         results.append(_own_grant(policy, facts, text, actions, simulated))
     return results
+
+
+def _said_simulated(result: HardRuleResult, simulated: SimulatedFlows | None) -> HardRuleResult:
+    """A rule that passed says it read the simulation too, when there was one."""
+    if simulated is None or "simulat" in result.detail or result.outcome == "fail":
+        return result
+    return result.model_copy(
+        update={
+            "detail": f"{result.detail}; checked against the simulation too ({_source(simulated)})"
+        }
+    )
 
 
 def _source(simulated: SimulatedFlows | None) -> str:

@@ -91,11 +91,14 @@ def analyse(
     confidence_cap: float = 1.0,
     force: bool = False,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    cache_key: str | None = None,
 ) -> AnalysisOutcome:
+    """`cache_key`: keep this assessment apart from the live one (a backtest's), stored and
+    looked up under that key instead of the policy's id."""
     identity = _Identity(
         id=analyst.id, prompt_hash=_prompt_identity(analyst.prompt_hash, confidence_cap)
     )
-    previous = store.latest_assessment(proposal.uid, policy.id)
+    previous = store.latest_assessment(proposal.uid, cache_key or policy.id)
     report = store.latest_simulation(proposal.uid)
     simulated = current_flows(report, proposal.content_hash)
     sim_hash = simulated.report_hash if simulated else None
@@ -127,6 +130,8 @@ def analyse(
         extra_reasons=escalations(report, proposal.content_hash),
         simulation_hash=sim_hash,
     )
+    if cache_key:
+        assessment = assessment.model_copy(update={"policy_id": cache_key})
     store.save_assessment(assessment)
     status: Literal["new", "refreshed"] = "new" if previous is None else "refreshed"
     return AnalysisOutcome(assessment=assessment, status=status, reason=reason)

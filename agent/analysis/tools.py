@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from agent.models import Proposal
@@ -25,6 +26,13 @@ def _untrusted(payload: Any) -> str:
     return f"<untrusted_tool_output>\n{text}\n</untrusted_tool_output>"
 
 
+class AsOf:
+    """The moment tools may see up to (a backtest moves it before each proposal)."""
+
+    def __init__(self, moment: datetime | None = None) -> None:
+        self.moment = moment
+
+
 class AnalysisTools:
     def __init__(
         self,
@@ -32,11 +40,24 @@ class AnalysisTools:
         index: VectorIndex | None = None,
         embedder: Callable[[], Embedder] | None = None,
         figures: VoterFigures | None = None,
+        *,
+        as_of: AsOf | None = None,
     ) -> None:
         self.store = store
         self.index = index
         self.embedder = embedder
         self.figures = figures or VoterFigures(store)
+        self.as_of = as_of or AsOf()
+
+    def _hidden(self, created: datetime | None) -> bool:
+        """Created after the as-of moment (a backtest must not see it; the proposal being
+        assessed, created at that moment, stays visible)."""
+        moment = self.as_of.moment
+        return moment is not None and (created is None or created > moment)
+
+    def _result_hidden(self, end: datetime | None) -> bool:
+        moment = self.as_of.moment
+        return moment is not None and (end is None or end >= moment)
 
     def search_proposals(self, query: str, space: str | None = None) -> str:
         """Search stored proposals by meaning and words; returns uids, titles and best passages."""
@@ -47,9 +68,10 @@ class AnalysisTools:
             self.index,
             self.embedder(),
             spaces=[space] if space else (),
-            limit=5,
+            limit=20,
             text_index=self.store,
         )
+        hits = [h for h in hits if not self._hidden(h.created)][:5]
         return _untrusted(
             [
                 h.model_dump(mode="json", include={"uid", "title", "space", "state", "passage"})
@@ -60,9 +82,10 @@ class AnalysisTools:
     def get_proposal(self, uid: str) -> str:
         """Get a stored proposal by uid: title, state, choices and (the start of) its body."""
         stored = self.store.get(uid)
-        if stored is None:
+        if stored is None or self._hidden(stored.proposal.created):
             return _untrusted({"error": f"no proposal {uid}"})
         p = stored.proposal
+        settled = not self._result_hidden(p.end)
         body = (
             p.body
             if len(p.body) <= _MAX_TOOL_TEXT
@@ -72,10 +95,10 @@ class AnalysisTools:
             {
                 "uid": p.uid,
                 "title": p.title,
-                "state": p.state,
+                "state": p.state if settled else "active",
                 "space": p.space,
                 "choices": p.choices,
-                "outcome": p.outcome,
+                "outcome": p.outcome if settled else None,
                 "body": body,
             }
         )
@@ -83,7 +106,7 @@ class AnalysisTools:
     def get_decoded_actions(self, uid: str) -> str:
         """Get what an on-chain proposal would execute, decoded (targets, calls, flags)."""
         stored = self.store.get(uid)
-        if stored is None:
+        if stored is None or self._hidden(stored.proposal.created):
             return _untrusted({"error": f"no proposal {uid}"})
         actions = stored.proposal.extra.get("actions")
         return _untrusted(
@@ -95,9 +118,11 @@ class AnalysisTools:
     def get_vote_tally(self, uid: str) -> str:
         """Get the current tally of a proposal: scores per choice and the number of votes."""
         stored = self.store.get(uid)
-        if stored is None:
+        if stored is None or self._hidden(stored.proposal.created):
             return _untrusted({"error": f"no proposal {uid}"})
         p = stored.proposal
+        if self._result_hidden(p.end):
+            return _untrusted({"uid": uid, "note": "voting had not ended at this point in time"})
         tally = dict(zip(p.choices, p.scores, strict=False)) if p.scores else {}
         return _untrusted(
             {
@@ -116,9 +141,11 @@ class AnalysisTools:
         coefficient, the Gini coefficient, whether the lead flips without the top voter, and
         sybil-like voting patterns (signals for a human, not verdicts)."""
         stored = self.store.get(uid)
-        if stored is None:
+        if stored is None or self._hidden(stored.proposal.created):
             return _untrusted({"error": f"no proposal {uid}"})
         p = stored.proposal
+        if self._result_hidden(p.end):
+            return _untrusted({"uid": uid, "note": "voting had not ended at this point in time"})
         signals = self.figures.signals(p.space, only=[uid]) if self.store.vote_count(uid) else []
         return _untrusted(
             {
@@ -131,7 +158,10 @@ class AnalysisTools:
         )
 
     def who_decides(self, p: Proposal) -> str:
-        """The concentration line (and warning, for an open vote) for the prompt."""
+        """The concentration line (and warning, for an open vote) for the prompt; nothing in a
+        backtest before the vote ended (its votes were not all cast yet)."""
+        if self._result_hidden(p.end):
+            return ""
         c = self.figures.concentration(p)
         if not c.voters:
             return ""

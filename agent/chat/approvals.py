@@ -20,9 +20,9 @@ from agent.settings import DelegateSettings
 from agent.store.decisions import Decision, DecisionStatus
 from agent.voting.guardrails import timing
 
-_COLOUR = {"FOR": 0x2ECC71, "AGAINST": 0xE74C3C, "ABSTAIN": 0x95A5A6}
+_COLOUR = {"FOR": 0x2ECC71, "AGAINST": 0xE74C3C, "ABSTAIN": 0x95A5A6, "NONE": 0x5865F2}
 _SETTLED = 0x4F545C
-_ICON = {"FOR": "🟢", "AGAINST": "🔴", "ABSTAIN": "⚪"}
+_ICON = {"FOR": "🟢", "AGAINST": "🔴", "ABSTAIN": "⚪", "NONE": "❔"}
 _SEVERITY = {"high": "🔴", "warn": "🟠", "info": "🔵"}
 _DISCORD_USER = re.compile(r"^discord:(\d{15,21})$")
 _MAX_FLAGS = 8
@@ -108,6 +108,9 @@ def resume_message(resumed: bool, by: str) -> Message:
 def _embed(decision: Decision, proposal: Proposal | None, deadline: datetime | None) -> Embed:
     recommendation = str(decision.data.get("recommendation") or "")
     fields = [EmbedField(name="Recommendation", value=_recommendation(decision))]
+    track = decision.data.get("track_record")
+    if isinstance(track, dict):
+        fields.append(EmbedField(name="Track record", value=truncate(_track(track), 1024)))
     flags = _flags(proposal.extra.get("action_flags") if proposal else None)
     if flags:
         fields.append(EmbedField(name="Decoded action flags", value=truncate(flags, 1024)))
@@ -131,6 +134,16 @@ def _embed(decision: Decision, proposal: Proposal | None, deadline: datetime | N
         fields=fields,
         footer=footer,
     )
+
+
+def _track(track: dict[str, object]) -> str:
+    """How often this analyst agreed with the voter before (its latest backtest)."""
+    from agent.voting.backtest_gate import TrackRecord
+
+    try:
+        return safe(TrackRecord.model_validate(track).line(), 1000)
+    except ValueError:
+        return "unreadable track record"
 
 
 def _recommendation(decision: Decision) -> str:

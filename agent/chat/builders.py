@@ -23,9 +23,9 @@ from agent.models import Proposal
 from agent.store.records import StoredProposal
 
 DESCRIPTION_LIMIT = 4096
-_COLOUR = {"FOR": 0x2ECC71, "AGAINST": 0xE74C3C, "ABSTAIN": 0x95A5A6}
+_COLOUR = {"FOR": 0x2ECC71, "AGAINST": 0xE74C3C, "ABSTAIN": 0x95A5A6, "NONE": 0x5865F2}
 _NEUTRAL = 0x5865F2
-_ICON = {"FOR": "🟢", "AGAINST": "🔴", "ABSTAIN": "⚪"}
+_ICON = {"FOR": "🟢", "AGAINST": "🔴", "ABSTAIN": "⚪", "NONE": "❔"}
 _MAX_LINES = 6
 _MAX_CHOICES = 8
 
@@ -76,8 +76,9 @@ def proposals_page(
     return Message(embeds=[Embed(title="Proposals", description=description, footer=footer)])
 
 
-def policy_message(policy: Policy) -> Message:
-    """/policy: which policy the recommendations follow, and its principles."""
+def policy_message(policy: Policy, track_records: Sequence[str] = ()) -> Message:
+    """/policy: which policy the recommendations follow, its principles, and (with delegated
+    voting) each delegate's backtest track record."""
     scope = policy.applies_to
     where = ", ".join([*scope.spaces, *scope.governors]) or "everywhere"
     fields = [
@@ -85,6 +86,9 @@ def policy_message(policy: Policy) -> Message:
         EmbedField(name="Hash", value=f"`{policy.hash[:16]}`", inline=True),
         EmbedField(name="Applies to", value=safe(where, 300) or "—", inline=True),
     ]
+    if track_records:
+        text = "\n".join(safe(t, 300) for t in track_records)
+        fields.append(EmbedField(name="Track record", value=truncate(text, 1024)))
     used = sum(len(f.name) + len(f.value) for f in fields) + 600
     for i, principle in enumerate(policy.principles):
         name = plain(f"{principle.id} (weight {principle.weight:g})", 200)  # ids are [a-z0-9_.-]
@@ -188,7 +192,8 @@ def _colour(assessment: Assessment | None) -> int:
 def _recommendation(a: Assessment | None, limit: int) -> str:
     if a is None:
         return "*not analysed yet*"
-    text = f"{_ICON[a.recommendation]} **{a.recommendation}**"
+    label = "no recommendation" if a.recommendation == "NONE" else a.recommendation
+    text = f"{_ICON[a.recommendation]} **{label}**"
     if a.choice and a.choice.strip().casefold() != a.recommendation.casefold():
         text += f" ({safe(a.choice, 80)})"
     text += f" · {conf(a.confidence)} confident · by {safe(a.provenance.analyst, 60)}"

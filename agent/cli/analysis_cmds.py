@@ -67,7 +67,7 @@ def register(app: typer.Typer, open_app: object) -> None:
                     if pol.applies(p.source, p.space) and (not space or p.space in space)
                 ]
             analyst = application.analyst()
-            cap = application.confidence_cap(analyst)
+            cap = application.confidence_cap(analyst, pol)
             rows, failures = [], []
             with RichProgress(err_console()) as progress:
                 progress.start("analyse", total=len(proposals))

@@ -328,6 +328,7 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         store = application.store
         summary, cursors, runs = store.summary(), store.cursors(), store.last_runs()
         health = service_health(application.settings, store)
+        tracks = {d.id: application.track_record(d) for d in application.settings.voting.delegates}
         index_count = None
         if application.settings.chroma_path.exists() or application.settings.vector_store.url:
             index_count = application.index.count()
@@ -344,11 +345,14 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
                     "runs": [r.model_dump(mode="json") for r in runs],
                     "index_chunks": index_count,
                     "service": health.model_dump(mode="json"),
+                    "track_records": {k: t.model_dump() for k, t in tracks.items()},
                 }
             )
         else:
             render.status(Console(), summary, cursors, runs, index_count)
             render_run.service_health(Console(), health)
+            for name, track in tracks.items():
+                Console().print(f"{name}: {track.line()}", highlight=False, markup=False)
 
 
 def _redact_url(url: str) -> str:
@@ -362,6 +366,7 @@ def _register_more() -> None:
         analysis_cmds,
         answer_cmd,
         audit_cmd,
+        backtest_cmd,
         bot_cmd,
         digest_cmd,
         run_cmd,
@@ -373,6 +378,7 @@ def _register_more() -> None:
 
     analysis_cmds.register(app, _app)
     audit_cmd.register(app, _app)
+    backtest_cmd.register(app, _app)
     digest_cmd.register(app, _app)
     bot_cmd.register(app, _app)
     webhook_cmd.register(app, _app)

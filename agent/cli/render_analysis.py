@@ -11,14 +11,15 @@ from agent.analysis.models import Assessment
 from agent.analysis.policy import Policy
 from agent.analysis.service import AnalysisOutcome
 
-_COLOUR = {"FOR": "green", "AGAINST": "red", "ABSTAIN": "yellow"}
+_COLOUR = {"FOR": "green", "AGAINST": "red", "ABSTAIN": "yellow", "NONE": "blue"}
 
 
 def badge(a: Assessment) -> str:
     colour = _COLOUR[a.recommendation]
     choice = f" ({escape(a.choice)})" if a.choice else ""
     human = " [bold magenta]needs a human[/]" if a.escalate else ""
-    return f"[bold {colour}]{a.recommendation}[/]{choice} · confidence {a.confidence:.0%}{human}"
+    label = "no recommendation" if a.recommendation == "NONE" else a.recommendation
+    return f"[bold {colour}]{label}[/]{choice} · confidence {a.confidence:.0%}{human}"
 
 
 def assessment(console: Console, outcome: AnalysisOutcome, title: str) -> None:
@@ -42,6 +43,19 @@ def assessment(console: Console, outcome: AnalysisOutcome, title: str) -> None:
                 )
             )
         )
+    if a.rationale:
+        console.print(f"[bold]Why[/] {escape(a.rationale)}")
+    if a.precedents:
+        precedents = Table("precedent", "similarity", "evidence", "weight", title="Precedents")
+        for pr in a.precedents:
+            what = f"{'voted' if pr.kind == 'vote' else 'outcome'} {pr.position} {pr.at:%Y-%m-%d}"
+            precedents.add_row(
+                escape(f"{pr.title[:60]}\n{pr.uid}"),
+                f"{pr.similarity:.2f}",
+                what,
+                f"{pr.weight:.2f}",
+            )
+        console.print(precedents)
     table = Table("principle", "stance", "evidence / rationale", title="Findings")
     for f in a.findings:
         text = f"“{f.evidence}”\n{f.rationale}" if f.evidence else f.rationale

@@ -104,9 +104,17 @@ def _rows(service: VotingService, only: list[str] | None) -> list[Decision]:
     return rows
 
 
+def _tracks(service: VotingService) -> dict[str, dict[str, object]]:
+    """Each delegate's backtest track record (the gate auto mode needs)."""
+    if service.track_record is None:
+        return {}
+    return {d.id: service.track_record(d).model_dump() for d in service.settings.delegates}
+
+
 def _json(service: VotingService, report: TickReport, only: list[str] | None) -> dict[str, object]:
     return {
         "live": service.live,
+        "track_records": _tracks(service),
         "paused": service.paused(),
         "report": report.model_dump(),
         "errors": problems(report),
@@ -130,6 +138,16 @@ def _render(
         console.print(f"[yellow]{escape(service.paused() or '')}[/]")
     from agent.voting.service import outcome_key
 
+    for delegate in service.settings.delegates:
+        if service.track_record is not None:
+            track = service.track_record(delegate)
+            auto = delegate.mode == "auto"
+            colour = "green" if track.passed else ("yellow" if auto else "dim")
+            console.print(
+                f"  {escape(delegate.id)} ({delegate.mode}): [{colour}]{escape(track.line())}[/]",
+                highlight=False,
+                soft_wrap=True,
+            )
     console.print("[bold]Delegated votes[/]")
     for d in _rows(service, only):
         blockers = " ".join(b["code"] for b in d.data.get("blockers", []))

@@ -317,7 +317,7 @@ def _outcome(
 
 
 def _agrees(a: Assessment, outcome: str, tally: list[TallyEntry]) -> bool | None:
-    if a.recommendation == "ABSTAIN":
+    if a.recommendation in ("ABSTAIN", "NONE"):
         return None
     labels = {t.choice.strip().casefold() for t in tally}
     won = outcome.strip().casefold()

@@ -196,7 +196,7 @@ def analyse_due(app: App, analyst: Callable[[], Analyst], *, now: datetime) -> A
                 continue
             try:
                 who = analyst()
-                cap = app.confidence_cap(who)
+                cap = app.confidence_cap(who, policy)
                 outcome = analyse(p, policy, who, app.store, confidence_cap=cap)
             except StewardError as exc:
                 result.failed += 1

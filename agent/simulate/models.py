@@ -117,7 +117,6 @@ class SimulationReport(_Frozen):
     """Lower-cased addresses counted as the DAO's own (executor, governor, configured
     treasuries): money leaving them is an outflow."""
     fork_block: int | None = None
-    chain_head: int | None = None
     actions: list[ActionOutcome] = Field(default_factory=list)
     eth_changes: list[EthChange] = Field(default_factory=list)
     token_moves: list[TokenMove] = Field(default_factory=list)

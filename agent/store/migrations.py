@@ -94,6 +94,11 @@ def m010_fulltext(conn: Connection) -> None:
         )
 
 
+def m011_backtests(conn: Connection) -> None:
+    """Backtest results: the gate for auto voting reads the latest matching one."""
+    schema.metadata.create_all(conn, tables=[schema.backtests])
+
+
 MIGRATIONS: list[Migration] = [
     m001_initial,
     m002_assessments,
@@ -105,6 +110,7 @@ MIGRATIONS: list[Migration] = [
     m008_voter_views,
     m009_simulations,
     m010_fulltext,
+    m011_backtests,
 ]
 
 

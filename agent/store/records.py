@@ -22,6 +22,7 @@ from agent.errors import StoreError
 from agent.models import Proposal, ProposalChange, Space, Vote, utc
 from agent.store import schema
 from agent.store.assessments import AssessmentLog
+from agent.store.backtests import BacktestLog
 from agent.store.bookkeeping import Bookkeeping
 from agent.store.fulltext import FullText
 from agent.store.migrations import migrate
@@ -106,7 +107,9 @@ def _proposal_row(p: Proposal, now: int) -> dict[str, Any]:
     }
 
 
-class RecordStore(Bookkeeping, FullText, AssessmentLog, PostLog, VoteQueries, SimulationLog):
+class RecordStore(
+    Bookkeeping, FullText, AssessmentLog, BacktestLog, PostLog, VoteQueries, SimulationLog
+):
     """SQL store for proposals, votes, spaces, cursors and runs."""
 
     def __init__(self, url: str) -> None:
@@ -335,21 +338,28 @@ class RecordStore(Bookkeeping, FullText, AssessmentLog, PostLog, VoteQueries, Si
         if limit:
             query = query.limit(limit)
         with self.engine.connect() as conn:
-            return [
-                Vote(
-                    source=r.source,
-                    id=r.id,
-                    proposal_uid=r.proposal_uid,
-                    space=r.space,
-                    voter=r.voter,
-                    choice=r.choice,
-                    voting_power=r.voting_power,
-                    reason=r.reason,
-                    created=utc(r.created_ts),
-                    block=r.block,
-                )
-                for r in conn.execute(query)
-            ]
+            return [_vote(r) for r in conn.execute(query)]
+
+    def votes_by(
+        self,
+        voter: str,
+        *,
+        before: datetime | None = None,
+        uids: Sequence[str] | None = None,
+        space: str | None = None,
+    ) -> list[Vote]:
+        """One address's votes (any letter case), oldest first; `before`: cast strictly
+        earlier (what a backtest may know at that moment)."""
+        v = schema.votes
+        query = select(v).where(func.lower(v.c.voter) == voter.lower()).order_by(v.c.created_ts)
+        if before is not None:
+            query = query.where(v.c.created_ts < int(before.timestamp()))
+        if uids is not None:
+            query = query.where(v.c.proposal_uid.in_(list(uids)))
+        if space:
+            query = query.where(v.c.space == space)
+        with self.engine.connect() as conn:
+            return [_vote(r) for r in conn.execute(query)]
 
     def vote_count(self, uid: str) -> int:
         v = schema.votes
@@ -412,6 +422,21 @@ def _stored(row: Any) -> StoredProposal:
         deleted_at=utc(row.deleted_at) if row.deleted_at else None,
         indexed_chunks=row.indexed_chunks or 0,
         indexed_hash=row.indexed_hash,
+    )
+
+
+def _vote(r: Any) -> Vote:
+    return Vote(
+        source=r.source,
+        id=r.id,
+        proposal_uid=r.proposal_uid,
+        space=r.space,
+        voter=r.voter,
+        choice=r.choice,
+        voting_power=r.voting_power,
+        reason=r.reason,
+        created=utc(r.created_ts),
+        block=r.block,
     )
 
 

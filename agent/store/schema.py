@@ -133,6 +133,25 @@ assessments = Table(
     Index("ix_assessments_lookup", "proposal_uid", "policy_id"),
 )
 
+backtests = Table(
+    "backtests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("voter", String(200), nullable=False),
+    Column("space", String(300)),
+    Column("analyst", String(200), nullable=False),
+    Column("prompt_hash", String(64), nullable=False),
+    Column("policy_id", String(100), nullable=False),
+    Column("policy_hash", String(64), nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("coverage", Float),
+    Column("agreement", Float),
+    Column("kappa", Float),
+    Column("created_ts", Integer, nullable=False),
+    Column("data", JSON, nullable=False),
+    Index("ix_backtests_identity", "analyst", "prompt_hash", "policy_hash"),
+)
+
 posts = Table(
     "posts",
     metadata,

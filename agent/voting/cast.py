@@ -30,6 +30,7 @@ from agent.store import RecordStore
 from agent.store.audit_log import AuditLog
 from agent.store.decisions import Decision, DecisionLog
 from agent.store.intents import IntentStore
+from agent.voting.backtest_gate import TrackRecord
 from agent.voting.guardrails import Blocker, cast_blockers
 from agent.voting.intents import redact
 from agent.voting.models import Intent
@@ -56,7 +57,9 @@ class Caster:
         enabled: Callable[[], bool],
         paused: Callable[[], str | None],
         secrets: Callable[[], list[str]],
+        track_record: Callable[[DelegateSettings], TrackRecord] | None = None,
     ) -> None:
+        self._track = track_record
         self.store = store
         self.decisions = decisions
         self.intents = intents
@@ -99,6 +102,7 @@ class Caster:
             enabled=self._enabled(),
             paused=self._paused(),
             votes_today=votes_today,
+            track=self._track(delegate) if self._track else None,
         )
         if blockers:
             return self._blocked(delegate, decision, blockers)

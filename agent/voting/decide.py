@@ -15,7 +15,8 @@ from agent.models import Proposal
 from agent.settings import DelegateSettings
 from agent.store.audit_log import AuditLog
 from agent.store.decisions import Decision, DecisionLog, DecisionStatus
-from agent.voting.guardrails import Blocker, Timing, assessment_blockers
+from agent.voting.backtest_gate import TrackRecord
+from agent.voting.guardrails import Blocker, Timing, assessment_blockers, backtest_blockers
 from agent.voting.provenance import (
     Decision as BundleDecision,
 )
@@ -57,13 +58,14 @@ def decide(
     decisions: DecisionLog,
     audit: AuditLog,
     analysis_error: str | None = None,
+    track: TrackRecord | None = None,
 ) -> Decision | None:
     """Record the decision for this proposal version (None if another process did)."""
     blockers = (
         [Blocker(code="no_assessment", detail=f"analysis failed: {analysis_error}")]
         if analysis_error
         else assessment_blockers(delegate, proposal, assessment)
-    )
+    ) + backtest_blockers(delegate, track, mode)
     status: DecisionStatus
     if blockers:
         status = "blocked"
@@ -78,6 +80,8 @@ def decide(
         veto_ends = now + timedelta(hours=delegate.veto_window_h)
         cast_after = int(min(max(veto_ends, window.cast_from), window.cast_until).timestamp())
     data: dict[str, Any] = {"blockers": [b.model_dump() for b in blockers]}
+    if track is not None:
+        data["track_record"] = track.model_dump()
     label = assessment.choice if assessment else None
     index = choice_index(proposal, label)
     if assessment is not None:

@@ -10,13 +10,16 @@ by an approval: an approval answers "do I agree", not "is this safe".
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from agent.analysis.models import Assessment
 from agent.models import Proposal
 from agent.settings import DelegateSettings
+
+if TYPE_CHECKING:
+    from agent.voting.backtest_gate import TrackRecord
 
 BlockerCode = Literal[
     "voting_disabled",
@@ -39,6 +42,7 @@ BlockerCode = Literal[
     "vetoed",
     "awaiting_approval",
     "veto_window_open",
+    "no_passing_backtest",
 ]
 SINGLE_CHOICE_TYPES = frozenset({"single-choice", "basic"})
 
@@ -123,6 +127,19 @@ def assessment_blockers(
     return out
 
 
+def backtest_blockers(
+    delegate: DelegateSettings, track: TrackRecord | None, mode: str | None = None
+) -> list[Blocker]:
+    """auto mode needs a recent passing backtest of the analyst, prompt and policy that vote."""
+    if (mode or delegate.mode) != "auto":
+        return []
+    if track is None:
+        return [Blocker(code="no_passing_backtest", detail="no track record was looked up")]
+    if not track.passed:
+        return [Blocker(code="no_passing_backtest", detail=track.detail)]
+    return []
+
+
 def cast_blockers(
     delegate: DelegateSettings,
     proposal: Proposal,
@@ -132,9 +149,10 @@ def cast_blockers(
     enabled: bool,
     paused: str | None,
     votes_today: int,
+    track: TrackRecord | None = None,
 ) -> list[Blocker]:
     """Everything that forbids casting right now (the decision's own status aside)."""
-    out: list[Blocker] = []
+    out: list[Blocker] = backtest_blockers(delegate, track)
     if not enabled:
         out.append(Blocker(code="voting_disabled", detail="voting.enabled is false"))
     if paused:

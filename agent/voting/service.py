@@ -26,6 +26,7 @@ from agent.store import RecordStore
 from agent.store.audit_log import AuditLog
 from agent.store.decisions import LIVE, Decision, DecisionLog
 from agent.store.intents import IntentStore
+from agent.voting.backtest_gate import TrackRecord
 from agent.voting.cast import Caster, CastOutcome
 from agent.voting.decide import decide
 from agent.voting.guardrails import timing
@@ -65,7 +66,11 @@ class VotingService:
         secrets: Callable[[], list[str]] = list,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         live: bool = True,
+        track_record: Callable[[DelegateSettings], TrackRecord] | None = None,
     ) -> None:
+        """`track_record`: the delegate's backtest track record (the gate for auto mode;
+        without it auto mode casts nothing)."""
+        self.track_record = track_record
         self.store = store
         self.settings = settings
         self.pause_path = pause_path
@@ -87,6 +92,7 @@ class VotingService:
             enabled=lambda: self.settings.enabled and self.live,
             paused=self.paused,
             secrets=secrets,
+            track_record=track_record,
         )
 
     # ---- the kill switch -------------------------------------------------
@@ -206,6 +212,7 @@ class VotingService:
             decisions=self.decisions,
             audit=self.audit,
             analysis_error=error,
+            track=self.track_record(delegate) if self.track_record else None,
         )
 
     def _cast(self, delegate: DelegateSettings, decision: Decision, now: datetime) -> CastOutcome:

@@ -113,8 +113,7 @@ class Chain:
 
     def warp_to(self, timestamp: int) -> None:
         now = int(self.w3.eth.get_block("latest")["timestamp"])
-        if timestamp > now:
-            self.rpc("evm_increaseTime", [hex(timestamp - now)])
+        self.rpc("evm_setNextBlockTimestamp", [hex(max(timestamp, now + 1))])
         self.rpc("evm_mine", [])
 
 
@@ -283,6 +282,9 @@ def impersonate_executor(
 def execute(chain: Chain, req: SimulationRequest) -> Execution:
     """The governor path where it can be reached, else the executor's; never half-chosen:
     the fork is rolled back to its start before the fallback runs."""
+    # Each block one second after the last, not at wall-clock time: the same proposal on the
+    # same fork block gives the same report (and hash), however busy the machine is.
+    chain.rpc("anvil_setBlockTimestampInterval", [1])
     snapshot = chain.rpc("evm_snapshot", [])
     path = GovernorPath(chain, req)
     executor = path.executor()

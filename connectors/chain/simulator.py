@@ -16,7 +16,13 @@ from web3.exceptions import Web3Exception
 
 from agent.decode.models import KnownContract
 from agent.errors import SimulationFailed
-from agent.simulate.models import SimFlag, SimulationReport, SimulationRequest, not_simulated
+from agent.simulate.models import (
+    ActionOutcome,
+    SimFlag,
+    SimulationReport,
+    SimulationRequest,
+    not_simulated,
+)
 from connectors.chain import sim_report as rep
 from connectors.chain.fork import ForkNode, fork, redact
 from connectors.chain.rpc import ChainRpc
@@ -119,7 +125,7 @@ class ForkSimulator:
         )
 
 
-def _flags(outcomes: list[rep.ActionOutcome], req: SimulationRequest) -> list[SimFlag]:
+def _flags(outcomes: list[ActionOutcome], req: SimulationRequest) -> list[SimFlag]:
     flags = [
         SimFlag(kind="revert", severity="high", detail=f"action {o.index + 1} reverts: {o.reason}")
         for o in outcomes

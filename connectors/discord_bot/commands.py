@@ -233,7 +233,13 @@ def build_commands(services: Services) -> list[app_commands.Command[Any, ..., No
 
     @app_commands.command(name="policy", description="The policy Steward's recommendations follow.")
     async def policy(interaction: Interaction) -> None:
-        await send(interaction, builders.policy_message(services.policy()))
+        voting = services.voting
+        tracks = (
+            [f"{d.id}: {voting.track_record(d).line()}" for d in voting.settings.delegates]
+            if voting is not None and voting.track_record is not None
+            else []
+        )
+        await send(interaction, builders.policy_message(services.policy(), tracks))
 
     @app_commands.command(name="subscribe", description="Post alerts for a space here (admins).")
     @app_commands.check(admin_only)

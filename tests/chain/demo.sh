@@ -28,6 +28,10 @@ echo "== What the open upgrade proposal really does, executed on an anvil fork o
 echo "== Delegated voting. The analyst here is a stand-in LLM server on 127.0.0.1 (there is no"
 echo "   model on this machine) answering every proposal with the same confident FOR; Steward's"
 echo "   own checks still apply: the upgrade fails its hard rule and is not voted."
+echo "-- auto mode casts only with a passing backtest of this analyst, prompt and policy against"
+echo "   the delegate's own past votes (demo-delegate voted on the two settled proposals)"
+delegate=$("$py" -c "from tests.chain.demo_voting import anvil_account; print(anvil_account(5).address)")
+"$steward" "${cfg[@]}" backtest --voter "$delegate"
 echo "-- a dry run for both delegates: decided and recorded, nothing cast"
 "$steward" "${cfg[@]}" vote
 echo "-- live: demo-delegate (auto mode, keystore signer) casts on chain; demo-watcher stays dry-run"

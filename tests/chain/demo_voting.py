@@ -50,6 +50,10 @@ def voting_config(chain: dict[str, Any], llm_url: str, keystore: Path) -> dict[s
                     "address": delegate.address,
                     "mode": "auto",
                     "veto_window_h": 0,
+                    # auto mode needs a passing backtest against the delegate's own votes;
+                    # the demo chain gives them two, so the demo's bar is low on purpose.
+                    "min_backtest_n": 2,
+                    "min_backtest_kappa": 0.0,
                     "signer": {
                         "keystore": str(keystore),
                         "password_env": PASSWORD_ENV,

@@ -23,6 +23,7 @@ EXPECTED_CONTRACTS = {
     "BravoGovernor",
     "BravoTimelock",
     "ERC1967Proxy",
+    "Forwarder",
     "StewardGovernor",
     "StewardToken",
     "TimelockController",

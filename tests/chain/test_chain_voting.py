@@ -42,6 +42,7 @@ from tests.chain.deploy import OzDeployment, deploy_oz
 from tests.chain.scenario import mine_until_active, propose
 from tests.conftest import PROJECT
 from tests.fakes.chat_model import ScriptedChatModel, draft_call
+from tests.voting import passing_track
 
 POLICY = str(PROJECT / "config" / "policies" / "ens-constitution.md")
 DRAFT: dict[str, Any] = {
@@ -142,6 +143,7 @@ class ChainWorld:
             audit=AuditLog(self.store.engine, head_path(self.tmp)),
             secrets=lambda: [self.key],
             clock=self.chain_time,  # the harness mines 12 s blocks: chain time runs ahead
+            track_record=passing_track,
         )
 
     def chain_time(self) -> datetime:

@@ -233,6 +233,10 @@ def test_policy_message_lists_principles_within_limits() -> None:
     assert policy.hash[:16] in fields["Hash"] and "delegate.eth" in fields["Owner"]
     assert "ens" in m.embeds[0].title and "p0 (weight 1)" in fields
     assert "more principle" in m.embeds[0].fields[-1].value
+    tracked = builders.policy_message(policy, ["alice: track record: none (no backtest)"])
+    _check(tracked)
+    fields = {f.name: f.value for f in tracked.embeds[0].fields}
+    assert "alice: track record: none" in fields["Track record"]
 
 
 # ---- digest, alerts, reminders ---------------------------------------------------------

@@ -186,6 +186,17 @@ def decide(
             "reason": "Steward votes FOR",
             "provenance_hash": "9f" * 32,
             "blockers": [],
+            "track_record": {
+                "voter": "0x" + "11" * 20,
+                "found": True,
+                "passed": False,
+                "detail": "n 12 < 20",
+                "n": 12,
+                "coverage": 0.75,
+                "agreement": 0.89,
+                "kappa": 0.41,
+                "age_d": 3.0,
+            },
         },
     )
     assert decision is not None
@@ -481,3 +492,12 @@ async def test_the_approval_message_lands_in_a_dpytest_channel(
         assert dpytest.verify().message().nothing()
     finally:
         await dpytest.empty_queue()
+
+
+def test_the_approval_request_shows_the_track_record(waiting: Decision) -> None:
+    from agent.chat.approvals import approval_message
+
+    message = approval_message(waiting, None, deadline=None)
+    (field,) = [f for f in message.embeds[0].fields if f.name == "Track record"]
+    assert "agreed 89% of 12 past votes" in field.value and "κ 0.41" in field.value
+    assert "does not pass: n 12 \\< 20" in field.value  # Markdown-escaped

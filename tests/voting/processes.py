@@ -19,6 +19,7 @@ from agent.voting.service import VotingService
 from connectors.snapshot.client import HubClient
 from connectors.snapshot.sequencer import SequencerClient
 from connectors.snapshot.vote_sink import SnapshotVoteSink
+from tests.voting import passing_track
 
 
 def vote_once(
@@ -53,6 +54,7 @@ def vote_once(
         sink_for=lambda _d, _p: sink,
         audit=AuditLog(store.engine, head_path(root)),
         clock=lambda: datetime.fromtimestamp(now, UTC),
+        track_record=passing_track,
     )
     barrier.wait()
     report = service.tick()

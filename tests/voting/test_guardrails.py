@@ -16,8 +16,10 @@ from agent.analysis.models import (
 )
 from agent.models import Proposal
 from agent.settings import DelegateSettings
+from agent.voting.backtest_gate import TrackRecord
 from agent.voting.guardrails import assessment_blockers, cast_blockers, timing
 
+PASS = TrackRecord(voter="0x" + "11" * 20, found=True, passed=True, detail="t", n=50, age_d=1)
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
 
@@ -99,20 +101,30 @@ def _codes(blockers: list[Any]) -> set[str]:
 def test_every_cast_guardrail_has_its_blocker() -> None:
     p = _proposal()
     a = _assessment(p)
-    ok = cast_blockers(_delegate(), p, a, now=NOW, enabled=True, paused=None, votes_today=0)
+    ok = cast_blockers(
+        _delegate(), p, a, now=NOW, enabled=True, paused=None, votes_today=0, track=PASS
+    )
     assert ok == []
     assert "voting_disabled" in _codes(
-        cast_blockers(_delegate(), p, a, now=NOW, enabled=False, paused=None, votes_today=0)
+        cast_blockers(
+            _delegate(), p, a, now=NOW, enabled=False, paused=None, votes_today=0, track=PASS
+        )
     )
     assert "paused" in _codes(
-        cast_blockers(_delegate(), p, a, now=NOW, enabled=True, paused="x", votes_today=0)
+        cast_blockers(
+            _delegate(), p, a, now=NOW, enabled=True, paused="x", votes_today=0, track=PASS
+        )
     )
     assert "daily_limit" in _codes(
-        cast_blockers(_delegate(), p, a, now=NOW, enabled=True, paused=None, votes_today=3)
+        cast_blockers(
+            _delegate(), p, a, now=NOW, enabled=True, paused=None, votes_today=3, track=PASS
+        )
     )
     late = NOW + timedelta(hours=9, minutes=45)
     assert "too_late" in _codes(
-        cast_blockers(_delegate(), p, a, now=late, enabled=True, paused=None, votes_today=0)
+        cast_blockers(
+            _delegate(), p, a, now=late, enabled=True, paused=None, votes_today=0, track=PASS
+        )
     )
     early = _proposal(end=NOW + timedelta(days=5))
     assert "too_early" in _codes(
@@ -182,3 +194,28 @@ def test_a_bare_html_comment_is_not_an_injection_but_an_instruction_is() -> None
 def test_only_single_choice_votes_are_automated() -> None:
     p = _proposal(type="ranked-choice")
     assert "unsupported_type" in _codes(assessment_blockers(_delegate(), p, _assessment(p)))
+
+
+def test_auto_mode_needs_a_passing_backtest() -> None:
+    p = _proposal()
+    a = _assessment(p)
+    failing = PASS.model_copy(update={"passed": False, "detail": "κ 0.05 < 0.20"})
+    for track, expected in ((None, "no track record"), (failing, "κ 0.05")):
+        blockers = cast_blockers(
+            _delegate(), p, a, now=NOW, enabled=True, paused=None, votes_today=0, track=track
+        )
+        assert [b.detail for b in blockers if b.code == "no_passing_backtest"] == [
+            next(b.detail for b in blockers if expected in b.detail)
+        ]
+    # approval mode: a person decides each vote, the track record is shown, not required
+    assert "no_passing_backtest" not in _codes(
+        cast_blockers(
+            _delegate(mode="approval", approver_users=[1]),
+            p,
+            a,
+            now=NOW,
+            enabled=True,
+            paused=None,
+            votes_today=0,
+        )
+    )

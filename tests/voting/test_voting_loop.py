@@ -27,6 +27,7 @@ from agent.settings import DelegateSettings, SnapshotSettings, VotingSettings
 from agent.store import RecordStore
 from agent.store.audit_log import AuditLog
 from agent.voting.audit import head_path
+from agent.voting.backtest_gate import TrackRecord
 from agent.voting.ports import CastReceipt, SentCallback
 from agent.voting.service import VotingService
 from connectors.snapshot.client import HubClient
@@ -37,6 +38,7 @@ from tests.conftest import PROJECT
 from tests.fakes.chat_model import ScriptedChatModel, draft_call
 from tests.fakes.snapshot_hub import FakeHub
 from tests.fakes.snapshot_sequencer import FakeSequencer
+from tests.voting import passing_track
 
 SPACE = "ens.eth"
 KEY = "0x" + "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
@@ -135,7 +137,9 @@ class World:
         }
         return DelegateSettings(**{**fields, **kw})
 
-    def service(self, sink: Any = None, *, enabled: bool = True, **kw: Any) -> VotingService:
+    def service(
+        self, sink: Any = None, *, enabled: bool = True, track: Any = passing_track, **kw: Any
+    ) -> VotingService:
         settings = VotingSettings(enabled=enabled, delegates=[self.delegate(**kw)])
         the_sink = sink or self.sink()
         return VotingService(
@@ -149,6 +153,7 @@ class World:
             audit=AuditLog(self.store.engine, head_path(self.tmp)),
             secrets=lambda: [KEY],
             clock=lambda: _dt(self.clock()),
+            track_record=track,
         )
 
     def sink(self) -> SnapshotVoteSink:
@@ -207,6 +212,20 @@ def test_auto_mode_casts_once_after_the_veto_window(world: World) -> None:
     assert intent is not None and intent.status == "confirmed"
     assert _statuses(world)[:4] == ["recommended", "intent", "cast", "confirmed"]
     assert svc.audit.verify().ok
+
+
+def test_auto_mode_without_a_passing_backtest_casts_nothing(world: World) -> None:
+    world.add_proposal()
+    failing = TrackRecord(voter="0x", found=True, passed=False, detail="κ 0.05 < 0.20", n=40)
+    svc = world.service(track=lambda _d: failing)
+    svc.tick()
+    world.clock.now += 2 * 3600
+    svc.tick()
+    assert world.seq.accepted == []
+    decision = svc.decisions.current("alice", world.uid)
+    assert decision is not None and decision.status == "blocked"
+    assert [b["code"] for b in decision.data["blockers"]] == ["no_passing_backtest"]
+    assert decision.data["track_record"]["detail"] == "κ 0.05 < 0.20"
 
 
 def test_a_veto_stops_the_vote(world: World) -> None:
