@@ -2,8 +2,9 @@
 anvil in every simulation: the OpenZeppelin and Bravo sets (governor, timelock, USDC-like
 token, Treasury, upgradeable box) and a Forwarder the timelock owns, holding USDC.
 
-The Forwarder is a project contract standing in for a Safe: a proposal that calls it hides
-what it moves inside its `data` argument, as a Safe's `execTransaction` would.
+The Forwarder is a project contract standing in for an unknown container: a proposal that
+calls it hides what it moves inside its `data` argument. The `safe` fixture adds a real Safe
+(the registry's audited build, see safe.py) owned by the same timelock.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from tests.chain.anvil import AnvilNode, start_anvil
 from tests.chain.deploy import BravoDeployment, Deployment, OzDeployment, deploy_bravo, deploy_oz
 from tests.chain.evm import deploy, rpc, transact
 from tests.chain.scenario import propose
+from tests.simulate.safe import deploy_safe
 
 FORWARDER_USDC = 2_000_000 * 10**6
+SAFE_USDC = 1_500_000 * 10**6
 
 
 @dataclass(frozen=True)
@@ -43,15 +46,26 @@ def mainnet() -> Iterator[Mainnet]:
         oz = deploy_oz(w3)
         bravo = deploy_bravo(w3)
         forwarder, _ = deploy(w3, "Forwarder", oz.timelock.address, sender=oz.deployer)
-        timelock = oz.timelock.address
-        rpc(w3, "anvil_impersonateAccount", [timelock])
-        transact(
-            oz.assets.usdc.functions.transfer(forwarder.address, FORWARDER_USDC),
-            sender=timelock,
-            gas=200_000,
-        )
-        rpc(w3, "anvil_stopImpersonatingAccount", [timelock])
+        _fund(oz, forwarder.address, FORWARDER_USDC)
         yield Mainnet(node, w3, oz, bravo, forwarder)
+
+
+def _fund(oz: OzDeployment, to: str, amount: int) -> None:
+    """Move the OZ timelock's USDC to ``to`` (impersonating it, as only it holds any)."""
+    timelock = oz.timelock.address
+    rpc(oz.w3, "anvil_impersonateAccount", [timelock])
+    transact(oz.assets.usdc.functions.transfer(to, amount), sender=timelock, gas=200_000)
+    rpc(oz.w3, "anvil_stopImpersonatingAccount", [timelock])
+
+
+@pytest.fixture(scope="module")
+def safe(mainnet: Mainnet) -> Contract:
+    """A real Safe proxy on the mainnet, the OZ timelock its single owner (threshold 1),
+    holding SAFE_USDC."""
+    oz = mainnet.oz
+    proxy = deploy_safe(mainnet.w3, oz.timelock.address, sender=oz.deployer)
+    _fund(oz, proxy.address, SAFE_USDC)
+    return proxy
 
 
 def raw_actions(dep: Deployment, actions: Sequence[Action]) -> list[RawAction]:

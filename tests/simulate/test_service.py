@@ -1,6 +1,7 @@
 """The whole path: ingest a Governor from the anvil mainnet, simulate what is due, then let
 the hard rules and the vote guardrails read the report. An outflow hidden inside a container
-call (the Forwarder standing in for a Safe) is caught and blocks an automatic vote."""
+call (the Forwarder, a container the decoder cannot open) is caught and blocks an automatic
+vote; a real Safe's execTransaction is opened by the decoder and counted by the hard rules."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from typing import Any
 
 import pytest
 from web3 import Web3
+from web3.contract import Contract
 
 from agent.analysis.models import Draft, Facts, HardRuleResult
 from agent.analysis.policy import Policy, load_policy
 from agent.analysis.service import analyse
+from agent.decode.stored import stored_actions
 from agent.ingest import ingest
 from agent.models import Proposal
 from agent.settings import ChainSettings, DelegateSettings
@@ -29,6 +32,7 @@ from connectors.chain.source import ChainSource
 from tests.chain.actions import transfer_token
 from tests.chain.scenario import cancel, propose
 from tests.simulate.conftest import Mainnet, hidden_transfer
+from tests.simulate.safe import exec_transaction
 
 PROJECT = Path(__file__).resolve().parents[2]
 POLICY = load_policy(PROJECT / "config" / "policies" / "conservative-treasury.yaml")
@@ -280,3 +284,44 @@ def test_the_runner_ingest_job_simulates_what_is_due(mainnet: Mainnet, tmp_path:
         app.close()
     assert result.simulated >= 1 and not result.errors
     assert result.counts()["simulated"] == result.simulated
+
+
+def test_a_real_safe_transaction_is_opened_simulated_and_counted(
+    mainnet: Mainnet, safe: Contract, store: RecordStore
+) -> None:
+    """The timelock, the Safe's owner, has it send 300,000 USDC: the registry's audited Safe
+    runs the transfer on the fork, and the decoder sees it through execTransaction."""
+    dep = mainnet.oz
+    usdc = dep.assets.usdc
+    grantee = Web3.to_checksum_address("0x" + "5a" * 20)
+    amount = 300_000 * 10**6
+    inner = bytes.fromhex(usdc.encode_abi("transfer", args=[grantee, amount])[2:])
+    action = exec_transaction(safe, dep.timelock.address, usdc.address, inner)
+    pid = propose(dep, [action], "# Pay the grantee from the Safe")
+    safe_entry = {"address": safe.address, "name": "Grants Safe", "kind": "multisig"}
+    known = [c.model_dump() for c in _chain(mainnet).contracts]
+    chain = _chain(mainnet, contracts=[*known, safe_entry])
+    _ingest(mainnet, store, chain)
+    uid = _uid(mainnet, pid)
+
+    report = _service(store, chain).run(uid)
+
+    assert report.status == "simulated", report.why
+    assert [a.status for a in report.actions] == ["success"]
+    [move] = report.token_moves
+    assert (move.kind, move.symbol, move.decimals, move.amount) == ("transfer", "USDC", 6, "300000")
+    assert (move.source, move.destination) == (safe.address, grantee)
+    assert not [f for f in report.flags if f.kind == "hidden_outflow"]  # the decoder saw it
+    assert usdc.functions.balanceOf(grantee).call() == 0  # only the fork moved it
+
+    stored = store.get(uid)
+    assert stored is not None
+    [top] = stored_actions(stored.proposal.extra)
+    assert top.function and top.function.startswith("execTransaction(")
+    [transfer] = top.inner
+    assert transfer.function == "transfer(address,uint256)"
+    assert (transfer.target, transfer.caller) == (usdc.address, safe.address)
+    a = analyse(stored.proposal, POLICY, ConfidentAnalyst(), store).assessment
+    outflow = next(r for r in a.hard_rules if r.rule == "max_outflow")
+    assert outflow.outcome == "fail" and a.recommendation == "AGAINST"
+    assert "300,000 USDC (decoded calls)" in outflow.detail, outflow.detail
