@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from agent.errors import StewardError
+from agent.home import DataHome
 from agent.ports import (
     ProposalPage,
     ProposalsGone,
@@ -56,7 +57,6 @@ class IngestFailed(StewardError):
         self.counts = counts
 
 
-INGEST_LOCK = "ingest.lock"
 _TOUCH_EVERY_S = 5.0  # how often a run records that it is still making progress
 
 
@@ -74,7 +74,7 @@ def exclusive_ingest(home: Path) -> Iterator[None]:
     from agent.voting.lock import InstanceLock, LockHeld
 
     try:
-        lock = InstanceLock(home / INGEST_LOCK).acquire()
+        lock = InstanceLock(DataHome(home).ingest_lock).acquire()
     except LockHeld as held:
         who = f"process {held.pid}" if held.pid else "another process"
         raise IngestBusy(

@@ -30,6 +30,7 @@ from pydantic_settings import (
 )
 
 from agent.errors import ConfigError
+from agent.home import DataHome
 from agent.models import ContractKind
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -478,15 +479,21 @@ class Settings(BaseSettings):
 
     @property
     def database_url(self) -> str:
-        return self.database.url or f"sqlite:///{self.home / 'steward.db'}"
+        return self.database.url or f"sqlite:///{DataHome(self.home).database}"
 
     @property
     def pause_path(self) -> Path:
-        return Path(self.voting.pause_file) if self.voting.pause_file else self.home / "PAUSE"
+        return (
+            Path(self.voting.pause_file)
+            if self.voting.pause_file
+            else DataHome(self.home).pause_file
+        )
 
     @property
     def chroma_path(self) -> Path:
-        return Path(self.vector_store.path) if self.vector_store.path else self.home / "chroma"
+        return (
+            Path(self.vector_store.path) if self.vector_store.path else DataHome(self.home).chroma
+        )
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

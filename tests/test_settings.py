@@ -64,3 +64,23 @@ def test_api_key_is_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.snapshot.api_key is not None
     assert s.snapshot.api_key.get_secret_value() == "hunter2-key"
     assert "hunter2-key" not in repr(s) and "hunter2-key" not in str(s.model_dump())
+
+
+def test_the_data_directory_layout_is_said_once(tmp_path: Path) -> None:
+    """Settings, locks, audit head and heartbeat all take their paths from DataHome."""
+    from agent.home import DataHome
+    from agent.runner.health import HeartbeatFile
+    from agent.settings import Settings
+    from agent.voting.audit import head_path
+    from agent.voting.lock import instance_lock
+
+    home = DataHome(tmp_path)
+    settings = Settings(home=tmp_path)
+    assert settings.database_url == f"sqlite:///{home.database}"
+    assert (settings.chroma_path, settings.pause_path) == (home.chroma, home.pause_file)
+    assert head_path(tmp_path) == home.audit_head
+    assert HeartbeatFile(tmp_path).path == home.heartbeat
+    assert instance_lock(tmp_path).path == home.instance_lock
+    paths = [getattr(home, name) for name in vars(DataHome) if not name.startswith("_")]
+    paths = [p for p in paths if isinstance(p, Path)]
+    assert len(set(paths)) == len(paths) and all(p.parent == tmp_path for p in paths)

@@ -16,7 +16,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-HEARTBEAT = "run.json"
+from agent.home import DataHome
+
 Posting = Literal["bot", "webhook", "none"]
 
 
@@ -64,7 +65,7 @@ class Heartbeat(BaseModel):
 
 class HeartbeatFile:
     def __init__(self, home: Path) -> None:
-        self.path = home / HEARTBEAT
+        self.path = DataHome(home).heartbeat
 
     def write(self, beat: Heartbeat) -> None:
         """Replace the file in one step; fsync first so a crash leaves old or new, not empty."""

@@ -18,12 +18,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.errors import StewardError
+from agent.home import DataHome
 from agent.voting.canonical import sha256_hex
 from agent.voting.models import AuditEntry, AuditHead, AuditProblem, AuditReport
 
 GENESIS = "0" * 64
 """The `prev_hash` of the first entry."""
-HEAD_FILE = "audit.head"
 
 
 class AuditHeadError(StewardError):
@@ -32,7 +32,7 @@ class AuditHeadError(StewardError):
 
 def head_path(home: Path) -> Path:
     """Where a data directory keeps its audit head: `<home>/audit.head`."""
-    return home / HEAD_FILE
+    return DataHome(home).audit_head
 
 
 def entry_hash(

@@ -18,9 +18,8 @@ from pathlib import Path
 from types import TracebackType
 
 from agent.errors import StewardError
+from agent.home import DataHome
 from agent.voting.intents import delegate_key
-
-INSTANCE_LOCK = "steward.lock"
 
 
 class LockHeld(StewardError):
@@ -88,7 +87,7 @@ class InstanceLock:
 
 def instance_lock(home: Path) -> InstanceLock:
     """The lock `steward run` holds for its whole life: `<home>/steward.lock`."""
-    return InstanceLock(home / INSTANCE_LOCK)
+    return InstanceLock(DataHome(home).instance_lock)
 
 
 class VoteLocks:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from agent.analysis.models import Assessment
 from agent.analysis.policy import Policy
 from agent.errors import StewardError
+from agent.home import DataHome
 from agent.models import Proposal
 from agent.settings import DelegateSettings, VotingSettings
 from agent.store import RecordStore
@@ -77,7 +78,7 @@ class VotingService:
         self.decisions = DecisionLog(store.engine)
         self.intents = IntentStore(store.engine)
         self.audit = audit
-        self.locks = VoteLocks(home / "locks")
+        self.locks = VoteLocks(DataHome(home).vote_locks)
         self._policy = policy
         self._analyse = analyse
         self._sink_for = sink_for
