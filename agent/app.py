@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agent.errors import ConfigError, StewardError
 from agent.ports import Embedder, ProposalSource, VectorIndex
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from agent.analysis.policy import Policy
     from agent.analysis.service import Analyst
     from agent.analysis.tools import AsOf
+    from agent.chat.ask import Answer
     from agent.models import Proposal
     from agent.settings import ChainSettings, DelegateSettings
     from agent.simulate.service import SimulationService, Simulator
@@ -110,6 +111,34 @@ class App:
 
         return load_policy(path or self.settings.analysis.policy)
 
+    def chat_model(self) -> Any:
+        """The configured chat model (any provider through `init_chat_model`), or None."""
+        if not self.settings.llm.model:
+            return None
+        from connectors.llm import build_chat_model
+
+        return build_chat_model(self.settings.llm)
+
+    def answerer(self, spaces: Sequence[str] = ()) -> Callable[[str], Answer]:
+        """/ask's answer function: the chat model if one is configured, else quoted passages.
+        Discord's /ask and `steward ask` both take it from here, so they answer alike."""
+        from agent.chat.ask import answer_question
+
+        chat_model = self.chat_model()
+
+        def ask(question: str) -> Answer:
+            return answer_question(
+                question,
+                index=self.index,
+                embedder=self.embedder(),
+                store=self.store,
+                text_index=self.store,
+                spaces=spaces,
+                chat_model=chat_model,
+            )
+
+        return ask
+
     def analyst(
         self,
         kind: str | None = None,
@@ -130,9 +159,8 @@ class App:
                 raise ConfigError("the llm analyst needs llm.model in your config")
             from agent.analysis.llm import LLMAnalyst
             from agent.analysis.tools import AnalysisTools
-            from connectors.llm import build_chat_model
 
-            model = build_chat_model(self.settings.llm)
+            model = self.chat_model()
             tools = AnalysisTools(
                 self.store, self.index, self.embedder, self.voter_figures(), as_of=tools_as_of
             )

@@ -54,10 +54,9 @@ def register(app: typer.Typer, open_app: object) -> None:
     ) -> None:
         """Answer a question from stored proposals, exactly as /ask would on Discord."""
         from agent.chat.builders import answer_message
-        from connectors.discord_bot.bot import answerer
 
         with open_app(ctx) as application:  # type: ignore[operator]
-            answer = answerer(application, space or ())(question)
+            answer = application.answerer(space or ())(question)
             if as_json:
                 _print_json(answer.model_dump(mode="json"))
             else:

@@ -7,7 +7,6 @@ takes ready-made `Services` so tests can build it around a temporary store.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -19,7 +18,6 @@ from connectors.discord_bot.commands import Refused, Services, answer_error, bui
 
 if TYPE_CHECKING:
     from agent.app import App
-    from agent.chat.ask import Answer
     from agent.voting.service import VotingService
     from connectors.discord_bot.approvals import Approvals
     from connectors.discord_bot.scheduler import Scheduler
@@ -112,40 +110,13 @@ async def register_commands(tree: app_commands.CommandTree[Any], settings: Disco
         log.warning("no discord.guild_ids and global_commands is off: no command is registered")
 
 
-def answerer(app: App, spaces: Sequence[str] = ()) -> Callable[[str], Answer]:
-    """/ask's answer function: the configured chat model if any, else quoting passages.
-
-    Shared with `steward ask`, so the CLI shows exactly what the bot would say.
-    """
-    from agent.chat.ask import answer_question
-
-    chat_model: Any = None
-    if app.settings.llm.model:
-        from connectors.llm import build_chat_model
-
-        chat_model = build_chat_model(app.settings.llm)
-
-    def ask(question: str) -> Answer:
-        return answer_question(
-            question,
-            index=app.index,
-            embedder=app.embedder(),
-            store=app.store,
-            text_index=app.store,
-            spaces=spaces,
-            chat_model=chat_model,
-        )
-
-    return ask
-
-
 def build_services(app: App, voting: VotingService | None = None) -> Services:
     """The commands' dependencies from the composition root; heavy parts stay lazy."""
     return Services(
         settings=app.settings.discord,
         store=app.store,
         policy=app.policy,
-        ask=answerer(app),
+        ask=app.answerer(),
         limiter=RateLimiter(app.settings.discord.ask_per_user_per_minute),
         voting=voting,
         figures=app.voter_figures(),
