@@ -30,7 +30,6 @@ def register(app: typer.Typer, open_app: object) -> None:
         """Post what is due (digest, alerts, reminders) to discord.webhook_url."""
         from agent.chat.deliver import deliver, retry_unsent
         from agent.chat.schedule import plan_posts
-        from connectors.discord_webhook import WebhookSender
 
         err = err_console()
         with open_app(ctx) as application:  # type: ignore[operator]
@@ -39,7 +38,7 @@ def register(app: typer.Typer, open_app: object) -> None:
                 raise ConfigError("discord.webhook_url is not set (STEWARD__DISCORD__WEBHOOK_URL)")
             policy_id = application.policy().id
             figures = application.voter_figures()
-            with WebhookSender(settings.webhook_url.get_secret_value()) as sender:
+            with application.webhook_sender() as sender:
                 while True:
                     retried = retry_unsent(application.store, sender)
                     planned = plan_posts(

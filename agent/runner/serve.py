@@ -114,7 +114,7 @@ def _run_locked(app: App, *, once: bool, bot: BotFactory | None) -> bool:
     if not sources:
         log.warning("nothing to ingest: set snapshot.spaces or chains in your config")
     voting = app.voting_service(live=True)
-    sender = _webhook_sender(settings) if mode == "webhook" else None
+    sender = app.webhook_sender() if mode == "webhook" else None
     secrets = known_secrets(settings)
     runner = Runner(
         plan_jobs(app, sources=sources, voting=voting, sender=sender),
@@ -140,13 +140,6 @@ def _run_locked(app: App, *, once: bool, bot: BotFactory | None) -> bool:
         if sender is not None:
             sender.close()
         log.info("steward run stopped")
-
-
-def _webhook_sender(settings: Settings) -> ClosingSender:
-    from connectors.discord_webhook import WebhookSender
-
-    assert settings.discord.webhook_url is not None
-    return WebhookSender(settings.discord.webhook_url.get_secret_value())
 
 
 @contextmanager

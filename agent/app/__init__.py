@@ -111,6 +111,15 @@ class App:
 
         return load_policy(path or self.settings.analysis.policy)
 
+    def webhook_sender(self) -> Any:
+        """The Discord webhook poster (`discord.webhook_url`); close it when done."""
+        from connectors.discord_webhook import WebhookSender
+
+        url = self.settings.discord.webhook_url
+        if url is None:
+            raise ConfigError("discord.webhook_url is not set (STEWARD__DISCORD__WEBHOOK_URL)")
+        return WebhookSender(url.get_secret_value())
+
     def chat_model(self) -> Any:
         """The configured chat model (any provider through `init_chat_model`), or None."""
         if not self.settings.llm.model:
@@ -214,10 +223,10 @@ class App:
     def voting_service(self, *, live: bool = True) -> VotingService:
         """The voting loop over this data directory (`live=False`: everything dry-run)."""
         from agent.analysis.service import analyse
+        from agent.app.vote_sinks import VoteSinks
         from agent.store.audit_log import AuditLog
         from agent.voting.audit import head_path
         from agent.voting.service import VotingService
-        from connectors.vote_sinks import VoteSinks
 
         sinks = VoteSinks(self.settings)
         policies: dict[str, Policy] = {}

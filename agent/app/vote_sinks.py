@@ -1,5 +1,7 @@
 """Which VoteSink casts a delegate's vote on a proposal, built from settings on first use.
 
+Part of the composition root (`agent.app`): the one other place that picks connectors.
+
 Signers are loaded only when a sink is first needed (a dry run never touches a
 key), once per delegate, and kept in memory only.
 """
