@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from agent.voters.service import VoterFigures
     from agent.voting.backtest_gate import TrackRecord
     from agent.voting.service import VotingService
+    from connectors.discord_bot.bot import StewardBot
 
 
 class App:
@@ -110,6 +111,12 @@ class App:
         from agent.analysis.policy import load_policy
 
         return load_policy(path or self.settings.analysis.policy)
+
+    def discord_bot(self, voting: VotingService | None = None) -> StewardBot:
+        """The Discord bot: commands, scheduled posts and, with `voting`, approvals."""
+        from connectors.discord_bot.bot import build_bot
+
+        return build_bot(self, voting=voting)
 
     def webhook_sender(self) -> Any:
         """The Discord webhook poster (`discord.webhook_url`); close it when done."""

@@ -67,8 +67,6 @@ def _run(application: App) -> None:
     """Start the bot; the token is read here and handed to discord.py, never printed."""
     import discord
 
-    from connectors.discord_bot.bot import build_bot
-
     settings = application.settings.discord
     token = settings.token.get_secret_value().strip() if settings.token else ""
     if not token:
@@ -79,7 +77,7 @@ def _run(application: App) -> None:
     err = err_console()
     if not settings.channels:
         err.print("[yellow]warning:[/] discord.channels is empty: commands will answer nowhere")
-    bot = build_bot(application)
+    bot = application.discord_bot()
     try:
         bot.run(token, log_level=logging.INFO)
     except discord.LoginFailure:

@@ -71,13 +71,11 @@ class DiscordBot:
     a configuration error (not a traceback)."""
 
     def __init__(self, application: App, voting: VotingService) -> None:
-        from connectors.discord_bot.bot import build_bot
-
         if not application.settings.discord.channels:
             logging.getLogger(__name__).warning(
                 "discord.channels is empty: commands will answer nowhere"
             )
-        self.bot: StewardBot = build_bot(application, voting=voting)
+        self.bot: StewardBot = application.discord_bot(voting)
 
     async def start(self, token: str) -> None:
         import discord
