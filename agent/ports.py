@@ -11,9 +11,10 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.cursors import CursorUpdate, ProposalRef
 from agent.models import Proposal, Space, Vote
 from agent.store.fulltext import TextHit
-from agent.store.records import CursorUpdate, ProposalRef, StoredProposal
+from agent.store.records import StoredProposal
 
 
 class SpaceSeen(BaseModel):

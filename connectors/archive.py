@@ -23,10 +23,10 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
+from agent.cursors import CursorUpdate
 from agent.errors import ArchiveError
 from agent.models import Proposal, ProposalState, Vote
 from agent.ports import ProposalPage, SyncItem, SyncState, VotePage
-from agent.store.records import CursorUpdate
 from connectors.governor_archive import (
     is_governor_proposal,
     is_governor_vote,

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, create_engine, delete, event, func, select, u
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from agent.cursors import CursorUpdate, ProposalRef
 from agent.errors import StoreError
 from agent.models import Proposal, ProposalChange, Space, Vote, utc
 from agent.store import schema
@@ -33,32 +34,6 @@ from agent.store.vote_queries import VoteQueries
 
 _P = schema.proposals
 _COMPUTED = {"uid", "content_hash"}
-
-
-class CursorUpdate(BaseModel):
-    """A source's position, written atomically with the records it covers."""
-
-    model_config = ConfigDict(frozen=True)
-    source: str
-    scope: str
-    value: dict[str, Any]
-
-
-class ProposalRef(BaseModel):
-    """Just enough of a stored proposal for a source to plan a sync."""
-
-    model_config = ConfigDict(frozen=True)
-    uid: str
-    id: str
-    state: str
-    end_ts: int | None
-    scores_final: bool
-    votes_complete: bool
-    deleted: bool
-    block: int | None = None
-    """The block a chain proposal was created in (None for other sources)."""
-    votes_count: int | None = None
-    """How many votes the source said the proposal has when last read (None: unknown)."""
 
 
 class StoredProposal(BaseModel):

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, Final
 
+from agent.cursors import CursorUpdate, ProposalRef
 from agent.decode import KnownContract, RawAction, TokenInfo, actions_extra, decode_actions
 from agent.errors import SourceError
 from agent.models import Proposal, Space, Vote, utc
@@ -33,7 +34,6 @@ from agent.ports import (
     VotePage,
 )
 from agent.settings import ChainSettings, GovernorSettings
-from agent.store.records import CursorUpdate, ProposalRef
 from connectors.chain.governor import (
     FINAL_STATES,
     CreatedEvent,

@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Final
 
+from agent.cursors import CursorUpdate, ProposalRef
 from agent.errors import SourceError
 from agent.models import Proposal, Space, utc
 from agent.ports import ProposalPage, ProposalsGone, SpaceSeen, SyncItem, SyncState
 from agent.settings import SnapshotSettings
-from agent.store.records import CursorUpdate, ProposalRef
 from connectors.snapshot import queries
 from connectors.snapshot.client import HubClient
 from connectors.snapshot.paging import page_by_created

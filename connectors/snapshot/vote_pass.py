@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Final
 
+from agent.cursors import CursorUpdate, ProposalRef
 from agent.models import Vote, utc
 from agent.ports import SyncItem, SyncState, VotePage, VotesComplete
-from agent.store.records import CursorUpdate, ProposalRef
 from connectors.snapshot import queries
 from connectors.snapshot.client import HubClient
 from connectors.snapshot.paging import page_by_created
