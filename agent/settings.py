@@ -370,6 +370,36 @@ class RunSettings(_Section):
     (make it longer than your slowest job)."""
 
 
+class ClusterSettings(_Section):
+    """Several `steward run` workers sharing one deployment through the database.
+
+    `enabled: auto` turns cluster mode on when the database is PostgreSQL; SQLite keeps
+    the single-directory mode (file locks, one `steward run` per data directory).
+    """
+
+    enabled: Literal["auto", "on", "off"] = "auto"
+    deployment: str | None = Field(None, min_length=1, max_length=200)
+    """This deployment's name, stored in the database: a worker of another deployment
+    pointed at it by mistake stops with an error. Default: derived from the config."""
+    worker_id: str | None = Field(None, min_length=1, max_length=200)
+    """Default: `<host>:<pid>`; set it to recognise a worker across restarts."""
+    lease_s: float = Field(30.0, ge=2.0, le=3600.0)
+    """A job's lease: a worker killed mid-job is replaced within this long."""
+    renew_every_s: float = Field(10.0, gt=0)
+    """How often a worker renews its leases and says it is alive (under lease_s / 2)."""
+    gone_after_s: float = Field(90.0, gt=0)
+    """`steward status` lists a worker silent this long as gone."""
+
+    @model_validator(mode="after")
+    def _renew_in_time(self) -> ClusterSettings:
+        if self.renew_every_s * 2 > self.lease_s:
+            raise ValueError(
+                f"renew_every_s ({self.renew_every_s:g}) must be at most half of lease_s "
+                f"({self.lease_s:g}), or a busy worker loses its leases"
+            )
+        return self
+
+
 _SIGNAL_FIELDS = {
     "fresh_burst": {"count", "choice", "minutes", "fresh_share", "share"},
     "equal_power": {"count", "choice", "power", "tolerance", "share"},
@@ -463,6 +493,7 @@ class Settings(BaseSettings):
     chains: list[ChainSettings] = Field(default_factory=list)
     voting: VotingSettings = VotingSettings()
     run: RunSettings = RunSettings()
+    cluster: ClusterSettings = ClusterSettings()
     voters: VotersSettings = VotersSettings()
 
     @classmethod
@@ -480,6 +511,13 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{DataHome(self.home).database}"
+
+    @property
+    def cluster_mode(self) -> bool:
+        """Workers share the deployment through the database (see ClusterSettings)."""
+        if self.cluster.enabled != "auto":
+            return self.cluster.enabled == "on"
+        return self.database_url.startswith("postgresql")
 
     @property
     def pause_path(self) -> Path:

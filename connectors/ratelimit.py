@@ -6,6 +6,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
+
+
+class Limiter(Protocol):
+    """What a client needs of a limiter: this one, or the cluster's shared budget."""
+
+    def acquire(self) -> None: ...
 
 
 class RateLimiter:

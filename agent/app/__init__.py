@@ -29,8 +29,12 @@ if TYPE_CHECKING:
     from agent.simulate.service import SimulationService, Simulator
     from agent.voters.service import VoterFigures
     from agent.voting.backtest_gate import TrackRecord
+    from agent.voting.lock import VoteLockPort
     from agent.voting.service import VotingService
     from connectors.discord_bot.bot import StewardBot
+    from connectors.ratelimit import Limiter
+
+    LimiterFor = Callable[[str, int, float], Limiter]
 
 
 class App:
@@ -39,6 +43,9 @@ class App:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._embedder: Embedder | None = None
+        self.limiter_for: LimiterFor | None = None
+        """Cluster mode: the request budget shared by all workers, per (bucket, limit,
+        window); None: each client paces itself."""
 
     @cached_property
     def store(self) -> RecordStore:
@@ -70,7 +77,12 @@ class App:
         from connectors.snapshot import HubClient, SnapshotSource
 
         cfg = self.settings.snapshot
-        return SnapshotSource(HubClient.from_settings(cfg), cfg, spaces or cfg.spaces)
+        limiter = (
+            self.limiter_for("snapshot", cfg.requests_per_minute, 60.0)
+            if self.limiter_for
+            else None
+        )
+        return SnapshotSource(HubClient.from_settings(cfg, limiter), cfg, spaces or cfg.spaces)
 
     def chain_sources(
         self, chains: list[str], governors: list[str] | None = None
@@ -95,7 +107,10 @@ class App:
             mine = [g.name for g in cfg.governors if not wanted or g.name in wanted]
             if not mine:
                 continue
-            sources.append(ChainSource(ChainRpc.from_settings(cfg), cfg, mine))
+            limiter = None
+            if self.limiter_for:  # per second, as the providers count
+                limiter = self.limiter_for(f"rpc:{name}", max(1, int(cfg.requests_per_second)), 1.0)
+            sources.append(ChainSource(ChainRpc.from_settings(cfg, limiter), cfg, mine))
         missing = wanted - {g for s in sources for g in s.scopes()}
         if missing:
             raise ConfigError(f"no governor named {', '.join(sorted(missing))} on those chains")
@@ -227,7 +242,9 @@ class App:
 
         return ArchiveSource(path, space=space)
 
-    def voting_service(self, *, live: bool = True) -> VotingService:
+    def voting_service(
+        self, *, live: bool = True, locks: VoteLockPort | None = None
+    ) -> VotingService:
         """The voting loop over this data directory (`live=False`: everything dry-run)."""
         from agent.analysis.service import analyse
         from agent.app.vote_sinks import VoteSinks
@@ -260,6 +277,7 @@ class App:
             secrets=sinks.secrets,
             live=live,
             track_record=lambda d: self.track_record(d),
+            locks=locks,
         )
 
     def track_record(self, delegate: DelegateSettings) -> TrackRecord:

@@ -33,6 +33,8 @@ class JobResult(BaseModel):
     errors: list[str] = Field(default_factory=list)
     retry_after_s: float | None = None
     """Do not run this job again sooner (a target asked us to slow down)."""
+    idle: bool = False
+    """Nothing to do this time (cluster mode: another worker holds the job): logged quietly."""
 
     def counts(self) -> dict[str, int]:
         return {k: v for k, v in self.model_dump().items() if type(v) is int}
@@ -141,7 +143,10 @@ class Runner:
         if error:
             log.error("%s failed (next try in %.0fs): %s", job.name, job.every_s, error)
         else:
-            log.info("%s ok in %.1fs%s", job.name, finished - started, _summary(counts))
+            quiet = result is not None and result.idle
+            (log.debug if quiet else log.info)(
+                "%s ok in %.1fs%s", job.name, finished - started, _summary(counts)
+            )
         self._beat(self._now())
         return error is None
 

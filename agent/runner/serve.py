@@ -93,6 +93,10 @@ def run_service(app: App, *, once: bool = False, bot: BotFactory | None = None) 
     `bot` builds the chat bot around the voting service; it is used only when a
     bot token is configured and not with `once` (the bot posts on its own clock).
     """
+    if app.settings.cluster_mode:  # workers share the database: no data-directory lock
+        from agent.cluster.serve import run_cluster_service
+
+        return run_cluster_service(app, once=once, bot=bot)
     home = app.settings.home
     try:
         lock = instance_lock(home).acquire()

@@ -99,6 +99,13 @@ def m011_backtests(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.backtests])
 
 
+def m012_cluster(conn: Connection) -> None:
+    """Cluster mode: job leases with fencing tokens, workers, the deployment, rate slots."""
+    from agent.store.cluster_tables import TABLES
+
+    schema.metadata.create_all(conn, tables=TABLES)
+
+
 MIGRATIONS: list[Migration] = [
     m001_initial,
     m002_assessments,
@@ -111,6 +118,7 @@ MIGRATIONS: list[Migration] = [
     m009_simulations,
     m010_fulltext,
     m011_backtests,
+    m012_cluster,
 ]
 
 
@@ -118,6 +126,8 @@ def migrate(engine: Engine) -> list[str]:
     """Apply pending migrations; returns the names applied now."""
     applied_now: list[str] = []
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # workers starting together migrate one at a time
+            conn.execute(text("SELECT pg_advisory_xact_lock(7451003)"))
         schema.metadata.create_all(conn, tables=[schema.schema_migrations])
         done = set(conn.execute(select(schema.schema_migrations.c.name)).scalars())
         for migration in MIGRATIONS:

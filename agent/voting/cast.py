@@ -58,7 +58,11 @@ class Caster:
         paused: Callable[[], str | None],
         secrets: Callable[[], list[str]],
         track_record: Callable[[DelegateSettings], TrackRecord] | None = None,
+        still_held: Callable[[], bool] = lambda: True,
     ) -> None:
+        self._still_held = still_held
+        """Whether the caller's per-vote lock is still ours (a cluster lease can be taken
+        over by another worker when this one stalls): checked last before sending."""
         self._track = track_record
         self.store = store
         self.decisions = decisions
@@ -119,6 +123,8 @@ class Caster:
                 return "waiting"  # another process wrote it first; it casts
         if self._paused() or not self._enabled():
             return "blocked"  # the kill switch, checked again at the last moment
+        if not self._still_held():
+            return "waiting"  # another worker took the vote over; it casts (or reconciles)
         return self._send(delegate, decision, sink, proposal, intent)
 
     # ---- steps ------------------------------------------------------------

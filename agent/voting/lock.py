@@ -14,8 +14,10 @@ import hashlib
 import os
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol
 
 from agent.errors import StewardError
 from agent.home import DataHome
@@ -90,6 +92,16 @@ def instance_lock(home: Path) -> InstanceLock:
     return InstanceLock(DataHome(home).instance_lock)
 
 
+class VoteLockPort(Protocol):
+    """Per-vote critical sections: files here, database leases in cluster mode."""
+
+    def hold(
+        self, delegate: str, proposal_uid: str, timeout: float = 30.0
+    ) -> AbstractContextManager[None]: ...
+
+    def still_held(self) -> bool: ...
+
+
 class VoteLocks:
     """Per-vote critical sections in `directory`: one file per (delegate, proposal)."""
 
@@ -105,6 +117,10 @@ class VoteLocks:
         """Hold the lock for one vote; LockHeld if another process keeps it past `timeout`."""
         with InstanceLock(self.path(delegate, proposal_uid)).acquire(timeout=timeout):
             yield
+
+    def still_held(self) -> bool:
+        """A file lock cannot be taken over while its holder lives (cluster locks can)."""
+        return True
 
 
 def _try_flock(fd: int) -> bool:

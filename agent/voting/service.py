@@ -31,7 +31,7 @@ from agent.voting.backtest_gate import TrackRecord
 from agent.voting.cast import Caster, CastOutcome
 from agent.voting.decide import decide
 from agent.voting.guardrails import timing
-from agent.voting.lock import LockHeld, VoteLocks
+from agent.voting.lock import LockHeld, VoteLockPort, VoteLocks
 from agent.voting.ports import VoteSink
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ class VotingService:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         live: bool = True,
         track_record: Callable[[DelegateSettings], TrackRecord] | None = None,
+        locks: VoteLockPort | None = None,
     ) -> None:
         """`track_record`: the delegate's backtest track record (the gate for auto mode;
         without it auto mode casts nothing)."""
@@ -78,7 +79,8 @@ class VotingService:
         self.decisions = DecisionLog(store.engine)
         self.intents = IntentStore(store.engine)
         self.audit = audit
-        self.locks = VoteLocks(DataHome(home).vote_locks)
+        self.locks: VoteLockPort = locks or VoteLocks(DataHome(home).vote_locks)
+        """Per-vote locks: files by default, database leases in cluster mode."""
         self._policy = policy
         self._analyse = analyse
         self._sink_for = sink_for
@@ -94,6 +96,7 @@ class VotingService:
             paused=self.paused,
             secrets=secrets,
             track_record=track_record,
+            still_held=lambda: self.locks.still_held(),
         )
 
     # ---- the kill switch -------------------------------------------------

@@ -33,6 +33,7 @@ from web3.types import RPCEndpoint
 
 from agent.errors import MalformedResponse, RateLimited, SourceError, SourceUnavailable
 from agent.settings import ChainSettings
+from connectors.ratelimit import Limiter
 
 T = TypeVar("T")
 
@@ -106,7 +107,11 @@ class ChainRpc:
         backoff_max: float = 30.0,
         requests_per_second: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        limiter: Limiter | None = None,
     ) -> None:
+        """`limiter`: a budget shared with other workers (cluster mode) instead of the
+        in-process pacing of `requests_per_second`."""
+        self._limiter = limiter
         self.w3 = w3
         self.label = label
         self._secret = secret
@@ -138,7 +143,7 @@ class ChainRpc:
         return cls(Web3(provider), label=label, secret=url, **kwargs)
 
     @classmethod
-    def from_settings(cls, cfg: ChainSettings) -> ChainRpc:
+    def from_settings(cls, cfg: ChainSettings, limiter: Limiter | None = None) -> ChainRpc:
         return cls.connect(
             cfg.url(),
             label=f"chain {cfg.name}",
@@ -146,6 +151,7 @@ class ChainRpc:
             max_retries=cfg.max_retries,
             backoff_max=cfg.backoff_max_s,
             requests_per_second=cfg.requests_per_second,
+            limiter=limiter,
         )
 
     @classmethod
@@ -250,7 +256,9 @@ class ChainRpc:
 
     # ---- internals --------------------------------------------------------
     def _pace(self) -> None:
-        if self._interval:
+        if self._limiter is not None:
+            self._limiter.acquire()
+        elif self._interval:
             wait = self._last + self._interval - time.monotonic()
             if wait > 0:
                 self._sleep(wait)

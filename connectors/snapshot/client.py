@@ -24,7 +24,7 @@ from tenacity import (
 
 from agent.errors import MalformedResponse, RateLimited, SourceError, SourceUnavailable
 from agent.settings import SnapshotSettings
-from connectors.ratelimit import RateLimiter
+from connectors.ratelimit import Limiter, RateLimiter
 
 
 class _Retryable(Exception):
@@ -48,7 +48,9 @@ class HubClient:
         backoff_max: float = 60.0,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        limiter: Limiter | None = None,
     ) -> None:
+        """`limiter`: a shared budget (cluster mode) instead of this process's own."""
         headers = {
             "content-type": "application/json",
             "accept": "application/json",
@@ -58,7 +60,7 @@ class HubClient:
             headers["x-api-key"] = api_key
         self.url = url
         self._http = httpx.Client(timeout=timeout, headers=headers, transport=transport)
-        self._limiter = RateLimiter(requests_per_minute, sleep=sleep)
+        self._limiter = limiter or RateLimiter(requests_per_minute, sleep=sleep)
         self._sleep = sleep
         self._max_retries = max_retries
         self._backoff = wait_exponential_jitter(multiplier=0.5, max=backoff_max)
@@ -66,7 +68,7 @@ class HubClient:
         self.retries = 0
 
     @classmethod
-    def from_settings(cls, cfg: SnapshotSettings) -> HubClient:
+    def from_settings(cls, cfg: SnapshotSettings, limiter: Limiter | None = None) -> HubClient:
         return cls(
             cfg.hub_url,
             api_key=cfg.api_key.get_secret_value() if cfg.api_key else None,
@@ -74,6 +76,7 @@ class HubClient:
             requests_per_minute=cfg.requests_per_minute,
             max_retries=cfg.max_retries,
             backoff_max=cfg.backoff_max_s,
+            limiter=limiter,
         )
 
     def close(self) -> None:

@@ -1,0 +1,233 @@
+"""`steward run`'s jobs split into leased units, so workers share them and none runs twice.
+
+Ingest is one unit per Snapshot space or governor (`ingest:snapshot:ens.eth`,
+`ingest:chain:mainnet/uni`); the vector index, simulations, analysis and posting are
+one unit each; voting is one unit per delegate. A unit done is not due again for
+its interval (`due_at` in the lease), whichever worker did it; each worker polls
+every `cluster.renew_every_s`, so a dead worker's units are taken over soon after
+its leases expire. Every worker walks the units from its own starting point, so
+several workers fan out over many spaces instead of queueing on the first.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from agent.cluster.worker import ClusterWorker
+from agent.errors import StewardError
+from agent.runner.jobs import (
+    AnalyseResult,
+    IngestResult,
+    PostResult,
+    VoteResult,
+    _error,
+    _utcnow,
+    analyse_due,
+    post_webhook,
+    simulate_due,
+    vote,
+)
+from agent.runner.loop import Job, JobResult
+from agent.store.leases import Lease, LeaseLost
+
+if TYPE_CHECKING:
+    from agent.app import App
+    from agent.chat.deliver import Sender
+    from agent.ports import ProposalSource, SyncItem, SyncState
+    from agent.voting.service import VotingService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IngestUnit:
+    name: str
+    source: ProposalSource
+    scope: str
+
+
+def ingest_units(sources: list[ProposalSource]) -> list[IngestUnit]:
+    return [
+        IngestUnit(f"ingest:{s.name}:{scope}", s, scope) for s in sources for scope in s.scopes()
+    ]
+
+
+class FencedSource:
+    """A source that stops (LeaseLost) as soon as its worker learns the unit was taken over,
+    so a stalled worker does not keep writing a space another worker now ingests."""
+
+    def __init__(self, inner: ProposalSource, worker: ClusterWorker, lease: Lease) -> None:
+        self.inner, self.worker, self.lease = inner, worker, lease
+        self.name = inner.name
+
+    def scopes(self) -> list[str]:
+        return self.inner.scopes()
+
+    def sync(
+        self, scope: str, state: SyncState, *, full: bool = False, votes: bool = True
+    ) -> Iterator[SyncItem]:
+        for item in self.inner.sync(scope, state, full=full, votes=votes):
+            if self.worker.lost(self.lease):
+                raise LeaseLost(self.lease.name)
+            yield item
+
+
+def claimable(worker: ClusterWorker, names: list[str]) -> list[str]:
+    """The names no live worker holds and that are due, by one read (claims re-check)."""
+    now = worker.leases.now()
+    rows = {r.name: r for r in worker.leases.rows("ingest:")}
+    out = []
+    for name in names:
+        row = rows.get(name)
+        if row is None or ((row.holder is None or row.expires_at <= now) and row.due_at <= now):
+            out.append(name)
+    return out
+
+
+def ingest_due(
+    app: App, worker: ClusterWorker, units: list[IngestUnit], stop: threading.Event
+) -> IngestResult:
+    from agent.ingest import IngestFailed, ingest
+
+    run = app.settings.run
+    result = IngestResult(sources=0)
+    by_name = {u.name: u for u in units}
+    free = claimable(worker, list(by_name))
+    start = random.randrange(len(free)) if free else 0
+    for name in free[start:] + free[:start]:
+        if stop.is_set():
+            break
+        unit = by_name[name]
+        with worker.job(name, every_s=run.ingest_every_s) as lease:
+            if lease is None:
+                continue
+            result.sources += 1
+            try:
+                counts = ingest(
+                    FencedSource(unit.source, worker, lease), app.store, scopes=[unit.scope]
+                )
+                result.ingest = result.ingest.plus(counts)
+            except IngestFailed as exc:
+                result.ingest = result.ingest.plus(exc.counts)
+                _error(result, str(exc))
+    if not stop.is_set():
+        with worker.job("simulate", due=False) as lease:
+            if lease is not None:
+                simulate_due(app, result)
+        if run.index and app.store.index_tasks():
+            with worker.job("index", due=False) as lease:
+                if lease is not None:
+                    _index(app, result)
+    result.idle = result.sources == 0 and result.index is None
+    return result
+
+
+def _index(app: App, result: IngestResult) -> None:
+    from agent.indexer import sync_index
+
+    try:
+        result.index = sync_index(app.store, app.index, app.embedder_factory, app.settings.chunking)
+    except StewardError as exc:
+        _error(result, f"index: {exc}")
+
+
+def analyse_leased(
+    app: App, worker: ClusterWorker, analyst: Callable[[], object], now: Callable[[], datetime]
+) -> JobResult:
+    with worker.job("analyse", every_s=app.settings.run.analyse_every_s) as lease:
+        if lease is None:
+            return AnalyseResult(idle=True)
+        return analyse_due(app, analyst, now=now())  # type: ignore[arg-type]
+
+
+def vote_leased(app: App, worker: ClusterWorker, services: dict[str, VotingService]) -> VoteResult:
+    """One voting tick per delegate this worker can claim."""
+    result = VoteResult(idle=True)
+    for delegate_id, service in services.items():
+        with worker.job(f"vote:{delegate_id}", every_s=app.settings.run.vote_every_s) as lease:
+            if lease is None:
+                continue
+            one = vote(service)
+            result.idle = False
+            result.decided += one.decided
+            result.reconciled += one.reconciled
+            for key, n in one.outcomes.items():
+                result.outcomes[key] = result.outcomes.get(key, 0) + n
+            for error in one.errors:
+                _error(result, f"{delegate_id}: {error}")
+    return result
+
+
+def post_leased(
+    app: App, worker: ClusterWorker, sender: Sender, now: Callable[[], datetime]
+) -> JobResult:
+    """One worker posts at a time; the post log's claim keeps each post to one send."""
+    with worker.job("post", every_s=app.settings.run.post_every_s) as lease:
+        if lease is None:
+            return PostResult(idle=True)
+        return post_webhook(app, sender, now=now())
+
+
+def delegate_services(app: App, build: Callable[[], VotingService]) -> dict[str, VotingService]:
+    """A voting service per delegate (each reconciles and votes for its delegate only)."""
+    services: dict[str, VotingService] = {}
+    for delegate in app.settings.voting.delegates:
+        if delegate.mode == "off":
+            continue
+        service = build()
+        service.settings = service.settings.model_copy(update={"delegates": [delegate]})
+        services[delegate.id] = service
+    return services
+
+
+def survive_database(
+    worker: ClusterWorker, run: Callable[[], JobResult]
+) -> Callable[[], JobResult]:
+    """A job that meets a database outage waits for the next poll; the worker logs it once."""
+
+    @functools.wraps(run)
+    def guarded() -> JobResult:
+        try:
+            result = run()
+        except (OperationalError, DBAPIError) as exc:
+            worker.database_down(exc)
+            return JobResult(idle=True)
+        worker.database_up()
+        return result
+
+    return guarded
+
+
+def plan_cluster_jobs(
+    app: App,
+    worker: ClusterWorker,
+    *,
+    sources: list[ProposalSource],
+    voting: dict[str, VotingService],
+    sender: Sender | None,
+    stop: threading.Event,
+    now: Callable[[], datetime] = _utcnow,
+) -> list[Job]:
+    """The jobs each worker polls: fresh data first, posts last."""
+    run, poll = app.settings.run, app.settings.cluster.renew_every_s
+    analyst = functools.cache(app.analyst)
+    jobs = []
+    units = ingest_units(sources)
+    if units:
+        jobs.append(Job("ingest", poll, functools.partial(ingest_due, app, worker, units, stop)))
+    if run.analyse:
+        jobs.append(Job("analyse", poll, lambda: analyse_leased(app, worker, analyst, now)))
+    if voting:
+        jobs.append(Job("vote", poll, lambda: vote_leased(app, worker, voting)))
+    if sender is not None:
+        jobs.append(Job("post", poll, lambda: post_leased(app, worker, sender, now)))
+    return [Job(j.name, j.every_s, survive_database(worker, j.run)) for j in jobs]
