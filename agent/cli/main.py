@@ -322,12 +322,14 @@ def show(
 def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """What is stored per source and space, the cursors, and the last runs."""
     from agent.cli import render, render_run
+    from agent.cluster.status import cluster_view
     from agent.runner.status import service_health
 
     with _app(ctx) as application:
         store = application.store
         summary, cursors, runs = store.summary(), store.cursors(), store.last_runs()
         health = service_health(application.settings, store)
+        cluster = cluster_view(application.settings, store)
         tracks = {d.id: application.track_record(d) for d in application.settings.voting.delegates}
         index_count = None
         if application.settings.chroma_path.exists() or application.settings.vector_store.url:
@@ -346,11 +348,16 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
                     "index_chunks": index_count,
                     "service": health.model_dump(mode="json"),
                     "track_records": {k: t.model_dump() for k, t in tracks.items()},
+                    "cluster": cluster.model_dump(mode="json") if cluster else None,
                 }
             )
         else:
             render.status(Console(), summary, cursors, runs, index_count)
             render_run.service_health(Console(), health)
+            if cluster is not None:
+                from agent.cli.render_cluster import cluster as render_cluster
+
+                render_cluster(Console(), cluster)
             for name, track in tracks.items():
                 Console().print(f"{name}: {track.line()}", highlight=False, markup=False)
 

@@ -17,7 +17,13 @@ def test_workers_share_one_budget(store: RecordStore, clock: DbClock) -> None:
 
     workers = [
         SharedRateLimiter(
-            store.engine, "snapshot", 5, 60.0, clock=clock, sleep=sleep, on_wait=lambda b, s: waits.append((b, s))
+            store.engine,
+            "snapshot",
+            5,
+            60.0,
+            clock=clock,
+            sleep=sleep,
+            on_wait=lambda b, s: waits.append((b, s)),
         )
         for _ in range(3)
     ]

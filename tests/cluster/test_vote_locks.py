@@ -23,9 +23,11 @@ def test_one_worker_per_vote_and_a_stalled_one_is_fenced_off(
     a, b = _locks(store, clock, "a"), _locks(store, clock, "b")
     with a.hold("Alice", "snapshot:0xp1", timeout=0.0):
         assert a.still_held()
-        with pytest.raises(LockHeld, match="another worker is casting"):  # the tick waits
-            with b.hold("alice", "snapshot:0xp1", timeout=0.01):  # delegate ids: any case
-                pass
+        with (
+            pytest.raises(LockHeld, match="another worker is casting"),  # the tick waits
+            b.hold("alice", "snapshot:0xp1", timeout=0.01),  # delegate ids: any case
+        ):
+            pass
         with b.hold("alice", "snapshot:0xp2", timeout=0.0):  # another proposal: free
             assert b.still_held()
         clock.advance(11)  # a stalls past its lease without renewing

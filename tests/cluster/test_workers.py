@@ -13,7 +13,9 @@ from agent.store.workers import WorkerRegistry, WrongDeployment
 from tests.cluster.conftest import DbClock
 
 
-def _worker(store: RecordStore, clock: DbClock, wid: str, deployment: str = "dao-a") -> ClusterWorker:
+def _worker(
+    store: RecordStore, clock: DbClock, wid: str, deployment: str = "dao-a"
+) -> ClusterWorker:
     cfg = ClusterSettings(worker_id=wid, lease_s=10, renew_every_s=5)
     return ClusterWorker(store.engine, cfg, deployment, clock=clock)
 
