@@ -90,3 +90,13 @@ def test_the_database_going_away_is_logged_once(
 def test_settings_refuse_a_renewal_slower_than_half_the_lease() -> None:
     with pytest.raises(ValueError, match="at most half of lease_s"):
         ClusterSettings(lease_s=10, renew_every_s=6)
+
+
+def test_cluster_mode_follows_the_database_unless_set() -> None:
+    from agent.settings import Settings
+
+    pg = {"database": {"url": "postgresql+psycopg://steward@db/steward"}}
+    assert Settings(**pg).cluster_mode
+    assert not Settings().cluster_mode  # SQLite in the data directory: one `steward run`
+    assert not Settings(**pg, cluster={"enabled": "off"}).cluster_mode
+    assert Settings(cluster={"enabled": "on"}).cluster_mode
