@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from agent.analysis.policy import Policy
     from agent.analysis.service import Analyst
     from agent.analysis.tools import AsOf
+    from agent.cluster.worker import ClusterHooks
     from agent.chat.ask import Answer
     from agent.models import Proposal
     from agent.settings import ChainSettings, DelegateSettings
@@ -46,6 +47,8 @@ class App:
         self.limiter_for: LimiterFor | None = None
         """Cluster mode: the request budget shared by all workers, per (bucket, limit,
         window); None: each client paces itself."""
+        self.cluster_hooks: ClusterHooks | None = None
+        """Who hears of cluster events (claims, takeovers, rate-budget waits): metrics."""
 
     @cached_property
     def store(self) -> RecordStore:

@@ -64,7 +64,7 @@ def run_cluster_service(
     hooks: ClusterHooks | None = None,
 ) -> bool:
     check_cluster_settings(app)
-    worker = start_worker(app, hooks)
+    worker = start_worker(app, hooks or app.cluster_hooks)
     try:
         return _serve(app, worker, once=once, bot=bot)
     finally:

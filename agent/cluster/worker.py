@@ -14,6 +14,7 @@ import os
 import secrets
 import socket
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -84,6 +85,8 @@ class ClusterWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._db_down = False
+        self.counts: Counter[str] = Counter()
+        """claims, takeovers, lost, database_down: for metrics and `steward status`."""
 
     # ---- life ----------------------------------------------------------------
     def start(self) -> None:
@@ -117,6 +120,8 @@ class ClusterWorker:
         with self._mutex:
             self._held.leases[name] = lease
             self._held.lost.discard(name)
+            self.counts["claims"] += 1
+            self.counts["takeovers"] += lease.took_over_from is not None
         if self.hooks.on_claim:
             self.hooks.on_claim(name)
         if lease.took_over_from and self.hooks.on_takeover:
@@ -184,6 +189,7 @@ class ClusterWorker:
         """Say once that the database is not answering (every caller retries by itself)."""
         with self._mutex:
             first, self._db_down = not self._db_down, True
+            self.counts["database_down"] += first
         if first:
             log.warning(
                 "the database is not answering (%s): retrying every %gs",
@@ -209,6 +215,7 @@ class ClusterWorker:
             if renewed is None:
                 self._held.leases.pop(lease.name)
                 self._held.lost.add(lease.name)
+                self.counts["lost"] += 1
             else:
                 self._held.leases[lease.name] = renewed
         if renewed is None:

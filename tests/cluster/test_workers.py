@@ -60,6 +60,7 @@ def test_a_lost_lease_is_noticed_and_reported(store: RecordStore, clock: DbClock
     assert b.claim("post") is not None
     a.renew_now()
     assert a.lost(lease) and lost == ["post"] and taken == [("post", "a")]
+    assert a.counts["lost"] == 1 and b.counts["takeovers"] == 1 == b.counts["claims"]
 
 
 def test_the_database_going_away_is_logged_once(
