@@ -23,15 +23,15 @@ if TYPE_CHECKING:
     from agent.analysis.policy import Policy
     from agent.analysis.service import Analyst
     from agent.analysis.tools import AsOf
-    from agent.cluster.worker import ClusterHooks
     from agent.chat.ask import Answer
+    from agent.cluster.worker import ClusterHooks
     from agent.models import Proposal
     from agent.settings import ChainSettings, DelegateSettings
     from agent.simulate.service import SimulationService, Simulator
     from agent.voters.service import VoterFigures
     from agent.voting.backtest_gate import TrackRecord
     from agent.voting.lock import VoteLockPort
-    from agent.voting.service import VotingService
+    from agent.voting.service import SharedPause, VotingService
     from connectors.discord_bot.bot import StewardBot
     from connectors.ratelimit import Limiter
 
@@ -281,7 +281,16 @@ class App:
             live=live,
             track_record=lambda d: self.track_record(d),
             locks=locks,
+            shared_pause=self._shared_pause(),
         )
+
+    def _shared_pause(self) -> SharedPause | None:
+        """Cluster mode: the kill switch lives in the database, seen by every worker."""
+        if not self.settings.cluster_mode:
+            return None
+        from agent.cluster.pause import DbPause
+
+        return DbPause(self.store.engine)
 
     def track_record(self, delegate: DelegateSettings) -> TrackRecord:
         """The delegate's latest backtest of the analyst, prompt and policy that vote."""

@@ -50,7 +50,8 @@ def register(app: typer.Typer, open_app: object) -> None:
         with open_app(ctx) as application:  # type: ignore[operator]
             service = application.voting_service(live=False)
             service.pause(by=_who(), note=note)
-            Console().print(f"voting paused ({escape(str(service.pause_path))})")
+            where = "every worker, in the database" if service.shared_pause else service.pause_path
+            Console().print(f"voting paused ({escape(str(where))})")
 
     @app.command()
     def resume(ctx: typer.Context) -> None:

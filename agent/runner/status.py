@@ -100,13 +100,21 @@ def pause_note(path: Path) -> str | None:
     return f"paused: {note[:200] or 'pause file present'}"
 
 
+def _shared_pause_note(settings: Settings, store: RecordStore) -> str | None:
+    if not settings.cluster_mode:
+        return None
+    from agent.cluster.pause import DbPause
+
+    return DbPause(store.engine).note()
+
+
 def voting_view(settings: Settings, store: RecordStore) -> VotingView:
     from agent.store.decisions import DecisionLog
     from agent.store.intents import IntentStore
 
     return VotingView(
         enabled=settings.voting.enabled,
-        paused=pause_note(settings.pause_path),
+        paused=pause_note(settings.pause_path) or _shared_pause_note(settings, store),
         delegates=[
             DelegateView(id=d.id, mode=d.mode, scope=[*d.spaces, *d.governors])
             for d in settings.voting.delegates

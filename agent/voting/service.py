@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import BaseModel, Field
 
@@ -44,6 +45,16 @@ def outcome_key(delegate: str, uid: str) -> str:
     return f"{delegate}:{uid}"
 
 
+class SharedPause(Protocol):
+    """A pause every worker of a cluster sees (agent.cluster.pause.DbPause)."""
+
+    def note(self) -> str | None: ...
+
+    def set(self, text: str) -> None: ...
+
+    def clear(self) -> bool: ...
+
+
 class TickReport(BaseModel):
     decided: list[str] = Field(default_factory=list)
     outcomes: dict[str, str] = Field(default_factory=dict)
@@ -69,6 +80,7 @@ class VotingService:
         live: bool = True,
         track_record: Callable[[DelegateSettings], TrackRecord] | None = None,
         locks: VoteLockPort | None = None,
+        shared_pause: SharedPause | None = None,
     ) -> None:
         """`track_record`: the delegate's backtest track record (the gate for auto mode;
         without it auto mode casts nothing)."""
@@ -81,6 +93,8 @@ class VotingService:
         self.audit = audit
         self.locks: VoteLockPort = locks or VoteLocks(DataHome(home).vote_locks)
         """Per-vote locks: files by default, database leases in cluster mode."""
+        self.shared_pause = shared_pause
+        """Cluster mode: the pause every worker reads (the database), beside the file."""
         self._policy = policy
         self._analyse = analyse
         self._sink_for = sink_for
@@ -101,25 +115,31 @@ class VotingService:
 
     # ---- the kill switch -------------------------------------------------
     def paused(self) -> str | None:
-        """Why casting is paused, or None. Read from disk every time: honoured at once."""
+        """Why casting is paused, or None. Read every time: honoured at once."""
         try:
             note = self.pause_path.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
-            return None
+            return self.shared_pause.note() if self.shared_pause else None
         except OSError:
             return "the pause file exists but cannot be read"
         return f"paused: {note[:200] or 'pause file present'}"
 
     def pause(self, by: str, note: str = "") -> None:
-        self.pause_path.parent.mkdir(parents=True, exist_ok=True)
-        self.pause_path.write_text(f"by {by}. {note}".strip(), encoding="utf-8")
+        text = f"by {by}. {note}".strip()
+        if self.shared_pause is not None:
+            self.shared_pause.set(text)
+        else:
+            self.pause_path.parent.mkdir(parents=True, exist_ok=True)
+            self.pause_path.write_text(text, encoding="utf-8")
         self.audit.append("paused", data={"by": by, "note": note[:200]})
 
     def resume(self, by: str) -> bool:
+        shared = self.shared_pause.clear() if self.shared_pause is not None else False
         try:
             self.pause_path.unlink()
         except FileNotFoundError:
-            return False
+            if not shared:
+                return False
         self.audit.append("resumed", data={"by": by})
         return True
 
