@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from agent.models import Proposal
     from agent.ports import ProposalSource
     from agent.progress import Progress
-    from agent.simulate.models import SimulationReport
+    from agent.records.simulation import SimulationReport
     from agent.store import RecordStore
     from agent.voters.service import VoterFigures
 

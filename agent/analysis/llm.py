@@ -14,13 +14,13 @@ import json
 from typing import Any
 
 from agent.analysis.injection import neutralise
-from agent.analysis.models import Draft, Facts, HardRuleResult
 from agent.analysis.policy import Policy
 from agent.analysis.prompts import Prompt, load_prompt, prompts_hash
 from agent.analysis.service import AnalysisError
 from agent.analysis.tools import AnalysisTools
 from agent.decode.stored import action_briefs
 from agent.models import Proposal
+from agent.records.assessment import Draft, Facts, HardRuleResult
 
 CHARS_PER_TOKEN = 3.5  # conservative for English + Markdown; errs toward more parts
 

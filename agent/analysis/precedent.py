@@ -22,7 +22,11 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from agent.analysis.history import History
-from agent.analysis.models import (
+from agent.analysis.offline import _lead, candidate_sentences, categorise, strip_comments
+from agent.analysis.outcomes import vote_position
+from agent.analysis.policy import Policy
+from agent.models import Proposal
+from agent.records.assessment import (
     Draft,
     Facts,
     HardRuleResult,
@@ -30,10 +34,6 @@ from agent.analysis.models import (
     Precedent,
     Recommendation,
 )
-from agent.analysis.offline import _lead, candidate_sentences, categorise, strip_comments
-from agent.analysis.outcomes import vote_position
-from agent.analysis.policy import Policy
-from agent.models import Proposal
 
 VERSION = "precedent-1"
 NEIGHBOURS = 8

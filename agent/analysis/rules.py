@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from agent.analysis.models import Facts, HardRuleResult
 from agent.analysis.policy import Policy
 from agent.decode.models import DecodedAction
 from agent.decode.stored import (
@@ -23,6 +22,7 @@ from agent.decode.stored import (
     upgrades,
 )
 from agent.models import Proposal
+from agent.records.assessment import Facts, HardRuleResult
 from agent.simulate.flows import SimulatedFlows
 
 _UPGRADE = re.compile(

@@ -16,13 +16,13 @@ from pydantic import BaseModel, ConfigDict
 from agent.analysis.decide import finalise
 from agent.analysis.facts import extract_facts
 from agent.analysis.injection import detect_injection
-from agent.analysis.models import Assessment, Draft, Facts, HardRuleResult
 from agent.analysis.policy import Policy
 from agent.analysis.rules import evaluate_hard_rules
 from agent.errors import StewardError
 from agent.models import Proposal
+from agent.records.assessment import Assessment, Draft, Facts, HardRuleResult
+from agent.records.simulation import SimulationReport
 from agent.simulate.flows import current_flows, escalations, summary
-from agent.simulate.models import SimulationReport
 from agent.store import RecordStore
 
 

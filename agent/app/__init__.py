@@ -19,12 +19,12 @@ from agent.settings import Settings
 from agent.store import RecordStore
 
 if TYPE_CHECKING:
-    from agent.analysis.models import Assessment
     from agent.analysis.policy import Policy
     from agent.analysis.service import Analyst
     from agent.analysis.tools import AsOf
     from agent.chat.ask import Answer
     from agent.models import Proposal
+    from agent.records.assessment import Assessment
     from agent.settings import ChainSettings, DelegateSettings
     from agent.simulate.service import SimulationService, Simulator
     from agent.voters.service import VoterFigures
@@ -231,8 +231,8 @@ class App:
         """The voting loop over this data directory (`live=False`: everything dry-run)."""
         from agent.analysis.service import analyse
         from agent.app.vote_sinks import VoteSinks
-        from agent.store.audit_log import AuditLog
         from agent.voting.audit import head_path
+        from agent.voting.audit_log import AuditLog
         from agent.voting.service import VotingService
 
         sinks = VoteSinks(self.settings)

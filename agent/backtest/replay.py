@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from agent.analysis.models import Position
 from agent.analysis.outcomes import outcome_position, vote_position
 from agent.analysis.policy import Policy
 from agent.analysis.service import Analyst, analyse
@@ -20,6 +19,7 @@ from agent.backtest.metrics import flip_rate, score
 from agent.backtest.models import BacktestReport, Case, Identity
 from agent.errors import NotFound
 from agent.models import Proposal
+from agent.records.assessment import Position
 from agent.store import RecordStore
 
 _RESULT_KEYS = ("voter_counts",)

@@ -16,9 +16,9 @@ from agent.decode.models import RawAction
 from agent.decode.stored import stored_actions
 from agent.errors import NotFound, SimulationFailed
 from agent.models import Proposal
+from agent.records.simulation import SimulationReport, SimulationRequest
 from agent.settings import ChainSettings
 from agent.simulate.flows import dao_addresses, flows, mismatches
-from agent.simulate.models import SimulationReport, SimulationRequest
 from agent.store import RecordStore
 
 MAX_PER_RUN = 10

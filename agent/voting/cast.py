@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from agent.analysis.models import Assessment
 from agent.errors import (
     AlreadyVoted,
     FeeCapExceeded,
@@ -25,13 +24,14 @@ from agent.errors import (
     VoteAlreadyRecorded,
 )
 from agent.models import Proposal
+from agent.records.assessment import Assessment
 from agent.settings import DelegateSettings
 from agent.store import RecordStore
-from agent.store.audit_log import AuditLog
 from agent.store.decisions import Decision, DecisionLog
-from agent.store.intents import IntentStore
+from agent.voting.audit_log import AuditLog
 from agent.voting.backtest_gate import TrackRecord
 from agent.voting.guardrails import Blocker, cast_blockers
+from agent.voting.intent_store import IntentStore
 from agent.voting.intents import redact
 from agent.voting.models import Intent
 from agent.voting.ports import VoteSink

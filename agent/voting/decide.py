@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from agent.analysis.models import Assessment
 from agent.models import Proposal
+from agent.records.assessment import Assessment
 from agent.settings import DelegateSettings
-from agent.store.audit_log import AuditLog
 from agent.store.decisions import Decision, DecisionLog, DecisionStatus
+from agent.voting.audit_log import AuditLog
 from agent.voting.backtest_gate import TrackRecord
 from agent.voting.guardrails import Blocker, Timing, assessment_blockers, backtest_blockers
 from agent.voting.provenance import (

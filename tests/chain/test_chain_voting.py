@@ -17,16 +17,16 @@ from eth_account import Account
 from web3 import Web3
 
 from agent.analysis.llm import LLMAnalyst
-from agent.analysis.models import Assessment
 from agent.analysis.policy import Policy, load_policy
 from agent.analysis.service import analyse
 from agent.analysis.tools import AnalysisTools
 from agent.ingest import ingest
 from agent.models import Proposal
+from agent.records.assessment import Assessment
 from agent.settings import ChainSettings, DelegateSettings, VotingSettings
 from agent.store import RecordStore
-from agent.store.audit_log import AuditLog
 from agent.voting.audit import head_path
+from agent.voting.audit_log import AuditLog
 from agent.voting.ports import CastReceipt, SentCallback
 from agent.voting.service import VotingService
 from connectors.chain.governor import GovernorReader

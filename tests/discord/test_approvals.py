@@ -29,9 +29,9 @@ from agent.chat.approvals import already_message, answer_deadline, approval_mess
 from agent.chat.deliver import retry_unsent
 from agent.settings import DiscordSettings, VotingSettings
 from agent.store import RecordStore
-from agent.store.audit_log import AuditLog
 from agent.store.decisions import Decision, DecisionStatus
 from agent.voting.audit import head_path
+from agent.voting.audit_log import AuditLog
 from agent.voting.service import VotingService
 from connectors.discord_bot.access import RateLimiter
 from connectors.discord_bot.approvals import Approvals, may_answer

@@ -15,14 +15,14 @@ import pytest
 from web3 import Web3
 from web3.contract import Contract
 
-from agent.analysis.models import Draft, Facts, HardRuleResult
 from agent.analysis.policy import Policy, load_policy
 from agent.analysis.service import analyse
 from agent.decode.stored import stored_actions
 from agent.ingest import ingest
 from agent.models import Proposal
+from agent.records.assessment import Draft, Facts, HardRuleResult
+from agent.records.simulation import SimulationReport
 from agent.settings import ChainSettings, DelegateSettings
-from agent.simulate.models import SimulationReport
 from agent.simulate.service import SimulationService
 from agent.store import RecordStore
 from agent.voting.guardrails import assessment_blockers

@@ -9,9 +9,9 @@ from typer.testing import CliRunner
 
 from agent.cli.main import app
 from agent.store import RecordStore
-from agent.store.audit_log import AuditLog
 from agent.store.decisions import DecisionLog
 from agent.voting.audit import head_path
+from agent.voting.audit_log import AuditLog
 
 runner = CliRunner()
 

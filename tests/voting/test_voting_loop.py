@@ -17,16 +17,16 @@ import pytest
 from eth_account import Account
 
 from agent.analysis.llm import LLMAnalyst
-from agent.analysis.models import Assessment
 from agent.analysis.policy import Policy, load_policy
 from agent.analysis.service import analyse
 from agent.analysis.tools import AnalysisTools
 from agent.ingest import ingest
 from agent.models import Proposal
+from agent.records.assessment import Assessment
 from agent.settings import DelegateSettings, SnapshotSettings, VotingSettings
 from agent.store import RecordStore
-from agent.store.audit_log import AuditLog
 from agent.voting.audit import head_path
+from agent.voting.audit_log import AuditLog
 from agent.voting.backtest_gate import TrackRecord
 from agent.voting.ports import CastReceipt, SentCallback
 from agent.voting.service import VotingService
