@@ -114,9 +114,9 @@ class App:
 
     def discord_bot(self, voting: VotingService | None = None) -> StewardBot:
         """The Discord bot: commands, scheduled posts and, with `voting`, approvals."""
-        from connectors.discord_bot.bot import build_bot
+        from agent.app.discord import discord_bot
 
-        return build_bot(self, voting=voting)
+        return discord_bot(self, voting)
 
     def webhook_sender(self) -> Any:
         """The Discord webhook poster (`discord.webhook_url`); close it when done."""

@@ -16,8 +16,8 @@ from agent.chat.models import EMBED_TOTAL_LIMIT, Embed, EmbedField, Message
 from agent.chat.text import embed_url, plain, safe, stamp, truncate
 from agent.digest.render import conf
 from agent.models import Proposal
+from agent.records.decision import Decision, DecisionStatus
 from agent.settings import DelegateSettings
-from agent.store.decisions import Decision, DecisionStatus
 from agent.voting.guardrails import timing
 
 _COLOUR = {"FOR": 0x2ECC71, "AGAINST": 0xE74C3C, "ABSTAIN": 0x95A5A6, "NONE": 0x5865F2}

@@ -19,7 +19,6 @@ from agent.errors import ConfigError
 if TYPE_CHECKING:
     from agent.app import App
     from agent.voting.service import VotingService
-    from connectors.discord_bot.bot import StewardBot
 
 QUIET_LOGGERS = ("httpx", "httpx2", "httpcore")
 """They log every request URL at INFO, and a webhook URL carries its token."""
@@ -75,7 +74,7 @@ class DiscordBot:
             logging.getLogger(__name__).warning(
                 "discord.channels is empty: commands will answer nowhere"
             )
-        self.bot: StewardBot = application.discord_bot(voting)
+        self.bot = application.discord_bot(voting)
 
     async def start(self, token: str) -> None:
         import discord

@@ -8,47 +8,15 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from agent.records.decision import Decision, DecisionStatus
 from agent.store import schema
 
 _T = schema.vote_decisions
-DecisionStatus = Literal[
-    "awaiting_approval",
-    "approved",
-    "vetoed",
-    "scheduled",
-    "dry_run",
-    "blocked",
-    "cast",
-    "superseded",
-    "expired",
-]
-LIVE: tuple[DecisionStatus, ...] = ("awaiting_approval", "approved", "scheduled")
-"""Decisions the voting loop still acts on."""
-
-
-class Decision(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    id: str
-    delegate: str
-    proposal_uid: str
-    content_hash: str
-    mode: str
-    status: DecisionStatus
-    choice_label: str | None
-    choice: int | None
-    confidence: float
-    cast_after_ts: int | None
-    decided_by: str | None
-    decided_ts: int | None
-    message_ref: str | None
-    data: dict[str, Any]
-    created_ts: int
 
 
 def decision_id(delegate: str, proposal_uid: str, content_hash: str, mode: str) -> str:

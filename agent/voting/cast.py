@@ -25,9 +25,10 @@ from agent.errors import (
 )
 from agent.models import Proposal
 from agent.records.assessment import Assessment
+from agent.records.decision import Decision
 from agent.settings import DelegateSettings
 from agent.store import RecordStore
-from agent.store.decisions import Decision, DecisionLog
+from agent.store.decisions import DecisionLog
 from agent.voting.audit_log import AuditLog
 from agent.voting.backtest_gate import TrackRecord
 from agent.voting.guardrails import Blocker, cast_blockers

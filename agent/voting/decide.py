@@ -12,8 +12,9 @@ from typing import Any
 
 from agent.models import Proposal
 from agent.records.assessment import Assessment
+from agent.records.decision import Decision, DecisionStatus
 from agent.settings import DelegateSettings
-from agent.store.decisions import Decision, DecisionLog, DecisionStatus
+from agent.store.decisions import DecisionLog
 from agent.voting.audit_log import AuditLog
 from agent.voting.backtest_gate import TrackRecord
 from agent.voting.guardrails import Blocker, Timing, assessment_blockers, backtest_blockers

@@ -22,9 +22,10 @@ from agent.errors import StewardError
 from agent.home import DataHome
 from agent.models import Proposal
 from agent.records.assessment import Assessment
+from agent.records.decision import LIVE, Decision
 from agent.settings import DelegateSettings, VotingSettings
 from agent.store import RecordStore
-from agent.store.decisions import LIVE, Decision, DecisionLog
+from agent.store.decisions import DecisionLog
 from agent.voting.audit_log import AuditLog
 from agent.voting.backtest_gate import TrackRecord
 from agent.voting.cast import Caster, CastOutcome

@@ -27,9 +27,10 @@ from discord.webhook.async_ import async_context
 from agent.analysis.policy import load_policy
 from agent.chat.approvals import already_message, answer_deadline, approval_message
 from agent.chat.deliver import retry_unsent
+from agent.chat.rounds import PostRounds
+from agent.records.decision import Decision, DecisionStatus
 from agent.settings import DiscordSettings, VotingSettings
 from agent.store import RecordStore
-from agent.store.decisions import Decision, DecisionStatus
 from agent.voting.audit import head_path
 from agent.voting.audit_log import AuditLog
 from agent.voting.service import VotingService
@@ -263,7 +264,8 @@ async def test_each_decision_is_posted_once_across_ticks_and_restarts(
 ) -> None:  # fmt: skip
     decide(service, "alice", "archive:ep-auto", "dry_run", "dry-run")  # never posted
     bot = await start()
-    scheduler = Scheduler(bot, service.store, DiscordSettings(), policy_id=None, clock=lambda: NOW)
+    rounds = PostRounds(service.store, DiscordSettings(), policy_id=None)
+    scheduler = Scheduler(bot, rounds, clock=lambda: NOW)
     scheduler.posters.append(desk(bot).tick)
     report = await scheduler.tick()
     assert report is not None and sorted(report.posted) == sorted(
@@ -451,14 +453,13 @@ def test_only_approvers_may_answer(service: VotingService) -> None:
 def test_build_bot_adds_voting_only_when_given(service: VotingService) -> None:
     from agent.app import App
     from agent.settings import load_settings
-    from connectors.discord_bot.bot import build_bot
 
     app = App(load_settings())
     try:
-        plain = build_bot(app)
+        plain = app.discord_bot()
         assert plain.approvals is None and plain.scheduler is not None
         assert plain.scheduler.posters == [] and plain.tree.get_command("pause") is None
-        voting = build_bot(app, voting=service)
+        voting = app.discord_bot(voting=service)
         assert voting.approvals is not None and voting.scheduler is not None
         assert voting.scheduler.posters == [voting.approvals.tick]
         assert {"pause", "resume"} <= {c.name for c in voting.tree.get_commands()}

@@ -20,6 +20,7 @@ import pytest_asyncio
 
 from agent.chat.deliver import DeliveryError, payload_of
 from agent.chat.models import Message
+from agent.chat.rounds import PostRounds
 from agent.settings import DiscordSettings
 from agent.store import RecordStore
 from connectors.discord_bot.access import RateLimiter
@@ -68,9 +69,8 @@ def channel(bot: StewardBot) -> discord.TextChannel:
 
 
 def scheduler_for(bot: StewardBot, store: RecordStore, **settings: Any) -> Scheduler:
-    return Scheduler(
-        bot, store, DiscordSettings(**settings), policy_id=POLICY_ID, clock=lambda: NOW
-    )
+    rounds = PostRounds(store, DiscordSettings(**settings), policy_id=POLICY_ID)
+    return Scheduler(bot, rounds, clock=lambda: NOW)
 
 
 def sent() -> list[discord.Message]:
