@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 DecisionStatus = Literal[
     "awaiting_approval",
@@ -38,5 +44,51 @@ class Decision(BaseModel):
     decided_by: str | None
     decided_ts: int | None
     message_ref: str | None
-    data: dict[str, Any]
+    data: DecisionData
     created_ts: int
+
+
+class _Note(BaseModel):
+    """Stored JSON read back: keys a later version adds are kept, missing ones default,
+    and a dump holds what was set (and nothing more), as the stored JSON did."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    @model_serializer(mode="wrap")
+    def _as_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        keep = self.model_fields_set | set(self.model_extra or {})
+        return {k: v for k, v in handler(self).items() if k in keep}
+
+
+class BlockerNote(_Note):
+    """A guardrail that stopped the vote, as recorded (`agent.voting.guardrails.Blocker`)."""
+
+    code: str
+    detail: str = ""
+
+
+class SentNote(_Note):
+    """What a sink sent before waiting for it to land: its reference, and what it keeps
+    to find the vote again after a restart."""
+
+    ref: str
+    keep: dict[str, Any] = Field(default_factory=dict)
+
+
+class DecisionData(_Note):
+    """What a decision rests on: the blockers, and with an assessment the vote bundle and
+    what the messages show. `bundle` and `track_record` stay JSON here (their models live
+    with voting); their readers validate them."""
+
+    blockers: list[BlockerNote] = Field(default_factory=list)
+    track_record: dict[str, Any] | None = None
+    bundle: dict[str, Any] | None = None
+    provenance_hash: str | None = None
+    reason: str | None = None
+    recommendation: str | None = None
+    summary: str | None = None
+    sent: SentNote | None = None
+
+    def stored(self) -> dict[str, Any]:
+        """The JSON kept in the store."""
+        return self.model_dump(mode="json")

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from agent.records.decision import Decision, DecisionStatus
+from agent.records.decision import Decision, DecisionData, DecisionStatus
 from agent.store import schema
 
 _T = schema.vote_decisions
@@ -44,7 +44,7 @@ class DecisionLog:
         choice: int | None,
         confidence: float,
         cast_after_ts: int | None,
-        data: dict[str, Any],
+        data: DecisionData,
     ) -> Decision | None:
         """Insert the decision for this proposal version; None if one exists already."""
         now = int(time.time())
@@ -63,7 +63,7 @@ class DecisionLog:
                         choice=choice,
                         confidence=confidence,
                         cast_after_ts=cast_after_ts,
-                        data=data,
+                        data=data.stored(),
                         created_ts=now,
                         updated_ts=now,
                     )
@@ -147,6 +147,6 @@ def _decision(row: Any) -> Decision:
         decided_by=row.decided_by,
         decided_ts=row.decided_ts,
         message_ref=row.message_ref,
-        data=row.data,
+        data=DecisionData.model_validate(row.data or {}),
         created_ts=row.created_ts,
     )

@@ -143,13 +143,13 @@ class Caster:
     ) -> Intent | None:
         if decision.choice is None:
             return None
-        bundle = VoteBundle.model_validate(decision.data["bundle"])
+        bundle = VoteBundle.model_validate(decision.data.bundle)
         intent = self.intents.create_intent(
             bundle,
             delegate=delegate.id,
             target=sink.kind,
             choice=decision.choice,
-            reason=decision.data["reason"],
+            reason=decision.data.reason or "",
         )
         if intent is not None:
             self._audit("intent", delegate, decision, intent=intent.id, target=sink.kind)
@@ -163,7 +163,7 @@ class Caster:
         proposal: Proposal,
         intent: Intent,
     ) -> CastOutcome:
-        sent: dict[str, Any] = dict((decision.data.get("sent") or {}).get("keep") or {})
+        sent: dict[str, Any] = dict(decision.data.sent.keep) if decision.data.sent else {}
 
         def on_sent(ref: str, keep: dict[str, object]) -> None:
             self.decisions.remember_sent(decision.id, ref, dict(keep))

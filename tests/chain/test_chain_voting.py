@@ -196,8 +196,8 @@ def test_auto_mode_casts_one_vote_on_chain_with_a_verifiable_reason(chain: Chain
     assert args["support"] == 1  # FOR
     decision = svc.decisions.current("carol", uid)
     assert decision is not None and decision.status == "cast"
-    assert args["reason"] == decision.data["reason"]
-    assert args["reason"].endswith(decision.data["provenance_hash"])
+    assert args["reason"] == decision.data.reason
+    assert args["reason"].endswith(decision.data.provenance_hash)
     svc.tick()
     svc.tick()
     assert len(chain.vote_events()) == 1  # never twice
@@ -225,7 +225,7 @@ def test_a_failed_hard_rule_means_no_transaction(chain: ChainWorld) -> None:
     svc.tick()
     decision = svc.decisions.current("carol", uid)
     assert decision is not None and decision.status == "blocked"
-    assert "hard_rule_failed" in [b["code"] for b in decision.data["blockers"]]
+    assert "hard_rule_failed" in [b.code for b in decision.data.blockers]
     assert chain.vote_events() == []
 
 

@@ -28,7 +28,7 @@ from agent.analysis.policy import load_policy
 from agent.chat.approvals import already_message, answer_deadline, approval_message
 from agent.chat.deliver import retry_unsent
 from agent.chat.rounds import PostRounds
-from agent.records.decision import Decision, DecisionStatus
+from agent.records.decision import Decision, DecisionData, DecisionStatus
 from agent.settings import DiscordSettings, VotingSettings
 from agent.store import RecordStore
 from agent.voting.audit import head_path
@@ -181,24 +181,26 @@ def decide(
         choice=1,
         confidence=0.9,
         cast_after_ts=int(NOW.timestamp()) + 3600 if status == "scheduled" else None,
-        data={
-            "recommendation": "FOR",
-            "summary": f"Why Steward recommends FOR. {HOSTILE}",
-            "reason": "Steward votes FOR",
-            "provenance_hash": "9f" * 32,
-            "blockers": [],
-            "track_record": {
-                "voter": "0x" + "11" * 20,
-                "found": True,
-                "passed": False,
-                "detail": "n 12 < 20",
-                "n": 12,
-                "coverage": 0.75,
-                "agreement": 0.89,
-                "kappa": 0.41,
-                "age_d": 3.0,
-            },
-        },
+        data=DecisionData.model_validate(
+            {
+                "recommendation": "FOR",
+                "summary": f"Why Steward recommends FOR. {HOSTILE}",
+                "reason": "Steward votes FOR",
+                "provenance_hash": "9f" * 32,
+                "blockers": [],
+                "track_record": {
+                    "voter": "0x" + "11" * 20,
+                    "found": True,
+                    "passed": False,
+                    "detail": "n 12 < 20",
+                    "n": 12,
+                    "coverage": 0.75,
+                    "agreement": 0.89,
+                    "kappa": 0.41,
+                    "age_d": 3.0,
+                },
+            }
+        ),
     )
     assert decision is not None
     return decision
@@ -434,7 +436,8 @@ def test_every_status_has_a_message_within_discords_limits(
     alice = service.settings.delegates[0]
     deadline = answer_deadline(waiting, alice, stored.proposal)
     assert deadline is not None and deadline < stored.proposal.end  # type: ignore[operator]
-    long = waiting.model_copy(update={"data": {**waiting.data, "summary": "x " * 5000}})
+    long_summary = waiting.data.model_copy(update={"summary": "x " * 5000})
+    long = waiting.model_copy(update={"data": long_summary})
     for status in ("approved", "vetoed", "cast", "expired", "superseded", "blocked", "dry_run"):
         moved = long.model_copy(update={"status": status, "decided_by": "cli:@everyone"})
         message = approval_message(moved, stored.proposal, deadline=None)
