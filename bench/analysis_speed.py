@@ -114,7 +114,7 @@ def warm_up(embedder: SentenceTransformerEmbedder) -> Json:
 
 def _ep_order(p: Proposal) -> list[tuple[int, str]]:
     """EP numbers in numeric order (`1.10` after `1.9`), whatever their parts are."""
-    parts = str(p.extra.get("ep", "")).split(".")
+    parts = str(p.extra.model_dump().get("ep", "")).split(".")
     return [(int(x), "") if x.isdigit() else (1 << 30, x) for x in parts]
 
 

@@ -97,7 +97,7 @@ class LLMAnalyst:
             choices=json.dumps(proposal.choices, ensure_ascii=False),
             facts=facts.model_dump_json(),
             decoded_actions="\n".join(action_briefs(proposal.extra)),
-            simulation=str(proposal.extra.get("simulation_summary", "")),
+            simulation=proposal.extra.simulation_summary or "",
             hard_rules=json.dumps([r.model_dump() for r in hard_rules]),
             who_decides=self.tools.who_decides(proposal) if self.tools else "",
             partial_notes=notes,

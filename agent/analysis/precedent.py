@@ -79,7 +79,7 @@ class PrecedentAnalyst:
         flags = [f"asks for {a.text}" for a in facts.amounts[:3]]
         flags += [
             f"action {f.get('action')}: {f.get('detail')}"
-            for f in proposal.extra.get("action_flags") or []
+            for f in proposal.extra.action_flags or []
             if isinstance(f, dict) and f.get("severity") == "high"
         ][:3]
         return Draft(

@@ -2,7 +2,7 @@
 
 A failed rule forces its outcome (AGAINST, or ABSTAIN for a conflict of
 interest) whatever an analyst thinks, and always asks for a human. Decoded
-on-chain actions (`Proposal.extra["actions"]`) are facts too, and trusted: what
+on-chain actions (`Proposal.extra.actions`) are facts too, and trusted: what
 a proposal executes counts whatever its text says.
 """
 

@@ -143,4 +143,5 @@ def with_simulation(proposal: Proposal, report: SimulationReport | None) -> Prop
     if report is None or report.content_hash != proposal.content_hash:
         return proposal
     line = summary(report, set(report.dao) or None)
-    return proposal.model_copy(update={"extra": {**proposal.extra, "simulation_summary": line}})
+    extra = proposal.extra.model_copy(update={"simulation_summary": line})
+    return proposal.model_copy(update={"extra": extra})

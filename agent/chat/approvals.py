@@ -111,7 +111,7 @@ def _embed(decision: Decision, proposal: Proposal | None, deadline: datetime | N
     track = decision.data.track_record
     if track is not None:
         fields.append(EmbedField(name="Track record", value=truncate(_track(track), 1024)))
-    flags = _flags(proposal.extra.get("action_flags") if proposal else None)
+    flags = _flags(proposal.extra.action_flags if proposal else None)
     if flags:
         fields.append(EmbedField(name="Decoded action flags", value=truncate(flags, 1024)))
     if deadline and decision.status in ("awaiting_approval", "scheduled"):

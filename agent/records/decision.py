@@ -6,13 +6,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SerializerFunctionWrapHandler,
-    model_serializer,
-)
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.models import LooseRecord
 
 DecisionStatus = Literal[
     "awaiting_approval",
@@ -48,26 +44,14 @@ class Decision(BaseModel):
     created_ts: int
 
 
-class _Note(BaseModel):
-    """Stored JSON read back: keys a later version adds are kept, missing ones default,
-    and a dump holds what was set (and nothing more), as the stored JSON did."""
-
-    model_config = ConfigDict(frozen=True, extra="allow")
-
-    @model_serializer(mode="wrap")
-    def _as_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        keep = self.model_fields_set | set(self.model_extra or {})
-        return {k: v for k, v in handler(self).items() if k in keep}
-
-
-class BlockerNote(_Note):
+class BlockerNote(LooseRecord):
     """A guardrail that stopped the vote, as recorded (`agent.voting.guardrails.Blocker`)."""
 
     code: str
     detail: str = ""
 
 
-class SentNote(_Note):
+class SentNote(LooseRecord):
     """What a sink sent before waiting for it to land: its reference, and what it keeps
     to find the vote again after a restart."""
 
@@ -75,7 +59,7 @@ class SentNote(_Note):
     keep: dict[str, Any] = Field(default_factory=dict)
 
 
-class DecisionData(_Note):
+class DecisionData(LooseRecord):
     """What a decision rests on: the blockers, and with an assessment the vote bundle and
     what the messages show. `bundle` and `track_record` stay JSON here (their models live
     with voting); their readers validate them."""

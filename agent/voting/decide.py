@@ -40,7 +40,7 @@ def action_flags(proposal: Proposal) -> list[str]:
     """Kinds of the decoded actions' flags a delegate must look at (not `info`), high first."""
     rank = {"high": 0, "warn": 1}
     worst: dict[str, int] = {}
-    for f in proposal.extra.get("action_flags") or []:
+    for f in proposal.extra.action_flags or []:
         level = rank.get(str(f.get("severity"))) if isinstance(f, dict) else None
         if level is not None and f.get("kind"):
             worst[str(f["kind"])] = min(worst.get(str(f["kind"]), level), level)
