@@ -105,7 +105,8 @@ def _ingest_and_index(
 
     for source in sources:
         try:
-            result.ingest = result.ingest.plus(ingest(source, app.store))
+            counts = ingest(source, app.store, on_synced=app.observer.ingest_synced)
+            result.ingest = result.ingest.plus(counts)
         except IngestFailed as exc:
             result.ingest = result.ingest.plus(exc.counts)
             result.errors.append(str(exc))
@@ -115,6 +116,7 @@ def _ingest_and_index(
             result.index = sync_index(
                 app.store, app.index, app.embedder_factory, app.settings.chunking
             )
+            app.observer.embedded(result.index.computed_embeddings)
         except StewardError as exc:
             result.errors.append(f"index: {exc}")
 
@@ -247,6 +249,7 @@ def post_webhook(app: App, sender: Sender, *, now: datetime) -> PostResult:
         skipped=len(report.skipped),
         retry_after_s=max(retried.retry_after or 0.0, report.retry_after or 0.0) or None,
     )
+    app.observer.posted(result.posted, result.failed)
     for key, error in failed.items():
         _error(result, f"{key}: {error}")
     return result
