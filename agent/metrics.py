@@ -16,10 +16,12 @@ from collections.abc import Callable, Iterable, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from prometheus_client.registry import Collector
 
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+"""What `generate_latest` writes, and what every Prometheus version reads (the library's
+own handler sends it unless a scraper asks for OpenMetrics)."""
 VOTE_EVENTS = frozenset({"cast", "confirmed", "failed"})
 _LABEL_MAX = 120
 """A label value longer than this is cut: a space id is short, anything longer is odd."""
@@ -90,11 +92,16 @@ class Metrics:
 
     # ---- the Observer -------------------------------------------------------
     def job_done(self, job: str, ok: bool, seconds: float) -> None:
-        self.jobs.labels(_label(job), "ok" if ok else "failed").inc()
-        self.job_seconds.labels(_label(job)).observe(max(seconds, 0.0))
+        name = _label(job)
+        for outcome in ("ok", "failed"):  # both series exist from the first run: rate() works
+            self.jobs.labels(name, outcome)
+        self.jobs.labels(name, "ok" if ok else "failed").inc()
+        self.job_seconds.labels(name).observe(max(seconds, 0.0))
 
     def request(self, target: str) -> None:
-        self.requests.labels(_label(target)).inc()
+        name = _label(target)
+        self.retries.labels(name)  # 0 retries is a value worth showing, not a missing series
+        self.requests.labels(name).inc()
 
     def retry(self, target: str) -> None:
         self.retries.labels(_label(target)).inc()
