@@ -66,10 +66,8 @@ def test_ingest_lag_is_measured_at_scrape_time() -> None:
     metrics.ingest_synced("chain", "uniswap")
     now[0] += 90
     assert value(metrics, "steward_ingest_lag_seconds", source="chain", scope="uniswap") == 90
-    assert (
-        value(metrics, "steward_ingest_last_sync_timestamp_seconds", source="chain", scope="uniswap")
-        == 1_000
-    )
+    synced = "steward_ingest_last_sync_timestamp_seconds"
+    assert value(metrics, synced, source="chain", scope="uniswap") == 1_000
     metrics.ingest_synced("chain", "uniswap")
     assert value(metrics, "steward_ingest_lag_seconds", source="chain", scope="uniswap") == 0
 
