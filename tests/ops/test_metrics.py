@@ -154,3 +154,32 @@ def test_rpc_requests_are_counted_under_the_chain_name() -> None:
     rpc.block_number()
     rpc.chain_id()
     assert value(metrics, "steward_requests_total", target="rpc:localnet") == rpc.requests == 2
+
+
+def test_the_ingest_job_reports_embeddings_computed_and_lag(
+    tmp_path: Path, embedder: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent.app import App
+    from agent.runner.jobs import ingest_and_index
+    from agent.settings import load_settings
+
+    metrics = Metrics()
+    with FakeHub() as hub:
+        hub.add_space("ens.eth")
+        hub.add_proposal("ens.eth", title="Fund the docs", body="Grants for documentation.")
+        hub.add_proposal("ens.eth", title="Rotate signers", body="Replace two keyholders.")
+        cfg = tmp_path / "config.yaml"
+        cfg.write_text(f"snapshot:\n  hub_url: {hub.url}\n  spaces: [ens.eth]\n")
+        app = App(load_settings(cfg), observer=metrics)
+        monkeypatch.setattr(app, "embedder", lambda: embedder)  # the session's loaded model
+        result = ingest_and_index(app, [app.snapshot_source()], index=True)
+        again = ingest_and_index(app, [app.snapshot_source()], index=True)
+        app.close()
+    assert not result.errors and result.index is not None
+    assert result.index.computed_embeddings > 0
+    assert again.index is None, "nothing changed: nothing embedded the second time"
+    embedded = value(metrics, "steward_embeddings_total")
+    assert embedded == result.index.computed_embeddings
+    assert (
+        value(metrics, "steward_ingest_lag_seconds", source="snapshot", scope="ens.eth") is not None
+    )
