@@ -183,3 +183,15 @@ def test_the_ingest_job_reports_embeddings_computed_and_lag(
     assert (
         value(metrics, "steward_ingest_lag_seconds", source="snapshot", scope="ens.eth") is not None
     )
+
+
+def test_run_http_in_the_config_is_validated_at_start_up(tmp_path: Path) -> None:
+    from agent.errors import ConfigError
+    from agent.settings import load_settings
+
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("run:\n  http: 127.0.0.1:9464\n")
+    assert load_settings(cfg).run.http == "127.0.0.1:9464"
+    cfg.write_text("run:\n  http: metrics-please\n")
+    with pytest.raises(ConfigError, match=r"run\.http"):
+        load_settings(cfg)
