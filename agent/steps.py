@@ -39,16 +39,21 @@ def ingest_each(
     votes: bool = True,
     progress: Progress | None = None,
     errors: list[str] | None = None,
+    on_synced: Callable[[str, str], None] | None = None,
 ) -> IngestCounts:
     """Each source in turn, counts summed. With `errors`, a failing source is noted there
     (its partial counts kept) and the others still run; without, its IngestFailed stops
-    the step."""
+    the step. `on_synced(source, scope)` hears of each scope read to the end."""
     from agent.ingest import IngestCounts, IngestFailed, ingest
 
     counts = IngestCounts()
     for source in sources:
         try:
-            counts = counts.plus(ingest(source, store, full=full, votes=votes, progress=progress))
+            counts = counts.plus(
+                ingest(
+                    source, store, full=full, votes=votes, progress=progress, on_synced=on_synced
+                )
+            )
         except IngestFailed as exc:
             if errors is None:
                 raise

@@ -35,6 +35,14 @@ def register(app: typer.Typer, open_app: object) -> None:
             typer.Option("--once", help="Run every job once, then exit (1 if a job failed)."),
         ] = False,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+        http: Annotated[
+            str | None,
+            typer.Option(
+                "--http",
+                metavar="HOST:PORT",
+                help="Serve /healthz and /metrics here (port 0: any free port, logged).",
+            ),
+        ] = None,
     ) -> None:
         """Keep Steward running: ingest, analyse, vote and post on the `run:` schedule.
 
@@ -46,7 +54,10 @@ def register(app: typer.Typer, open_app: object) -> None:
         setup_logging(verbose)
         with open_app(ctx) as application:  # type: ignore[operator]
             ok = run_service(
-                application, once=once, bot=lambda voting: DiscordBot(application, voting)
+                application,
+                once=once,
+                bot=lambda voting: DiscordBot(application, voting),
+                http=http,
             )
         if not ok:
             err_console().print(

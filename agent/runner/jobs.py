@@ -102,7 +102,9 @@ def _ingest_and_index(
 ) -> None:
     from agent import steps
 
-    result.ingest = steps.ingest_each(sources, app.store, errors=result.errors)
+    result.ingest = steps.ingest_each(
+        sources, app.store, errors=result.errors, on_synced=app.observer.ingest_synced
+    )
     try:
         for report in steps.simulate_due(app):
             if report.simulated:
@@ -114,6 +116,8 @@ def _ingest_and_index(
     if index:
         try:
             result.index = steps.index_due(app)
+            if result.index is not None:
+                app.observer.embedded(result.index.computed_embeddings)
         except StewardError as exc:
             result.errors.append(f"index: {exc}")
 
@@ -220,6 +224,7 @@ def post_webhook(app: App, sender: Sender, *, now: datetime) -> PostResult:
         retry_after_s=max(done.retried.retry_after or 0.0, done.delivered.retry_after or 0.0)
         or None,
     )
+    app.observer.posted(result.posted, result.failed)
     for key, error in failed.items():
         _error(result, f"{key}: {error}")
     return result
