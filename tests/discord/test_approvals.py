@@ -453,7 +453,7 @@ def test_only_approvers_may_answer(service: VotingService) -> None:
     assert may_answer(STRANGER, [MEMBER_ROLE], bob) and not may_answer(USER, [ADMIN_ROLE], bob)
 
 
-def test_build_bot_adds_voting_only_when_given(service: VotingService) -> None:
+def test_app_discord_bot_adds_voting_only_when_given(service: VotingService) -> None:
     from agent.app import App
     from agent.settings import load_settings
 
