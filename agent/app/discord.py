@@ -41,7 +41,11 @@ def discord_bot(app: App, voting: VotingService | None = None) -> StewardBot:
     services = discord_services(app, voting)
     bot = StewardBot(services)
     rounds = PostRounds(
-        app.store, app.settings.discord, policy_id=app.policy().id, figures=services.figures
+        app.store,
+        app.settings.discord,
+        policy_id=app.policy().id,
+        figures=services.figures,
+        observer=app.observer,
     )
     bot.scheduler = Scheduler(bot, rounds)
     if bot.approvals is not None:
