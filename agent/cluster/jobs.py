@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from agent.cluster.worker import ClusterWorker
 from agent.errors import StewardError
 from agent.runner.jobs import (
+    MAX_ERRORS,
     AnalyseResult,
     IngestResult,
     PostResult,
@@ -33,7 +34,6 @@ from agent.runner.jobs import (
     _utcnow,
     analyse_due,
     post_webhook,
-    simulate_due,
     vote,
 )
 from agent.runner.loop import Job, JobResult
@@ -81,6 +81,22 @@ class FencedSource:
             yield item
 
 
+class ScopedSource:
+    """One scope of a source: what a unit ingests (its cursor and run are that scope's)."""
+
+    def __init__(self, inner: ProposalSource, scope: str) -> None:
+        self.inner, self.scope = inner, scope
+        self.name = inner.name
+
+    def scopes(self) -> list[str]:
+        return [self.scope]
+
+    def sync(
+        self, scope: str, state: SyncState, *, full: bool = False, votes: bool = True
+    ) -> Iterator[SyncItem]:
+        return self.inner.sync(scope, state, full=full, votes=votes)
+
+
 def claimable(worker: ClusterWorker, names: list[str]) -> list[str]:
     """The names no live worker holds and that are due, by one read (claims re-check)."""
     now = worker.leases.now()
@@ -96,7 +112,8 @@ def claimable(worker: ClusterWorker, names: list[str]) -> list[str]:
 def ingest_due(
     app: App, worker: ClusterWorker, units: list[IngestUnit], stop: threading.Event
 ) -> IngestResult:
-    from agent.ingest import IngestFailed, ingest
+    """Every unit this worker can claim, then simulations and the index if nobody is at them."""
+    from agent import steps
 
     run = app.settings.run
     result = IngestResult(sources=0)
@@ -111,31 +128,47 @@ def ingest_due(
             if lease is None:
                 continue
             result.sources += 1
-            try:
-                counts = ingest(
-                    FencedSource(unit.source, worker, lease), app.store, scopes=[unit.scope]
+            result.ingest = result.ingest.plus(
+                steps.ingest_each(
+                    [ScopedSource(FencedSource(unit.source, worker, lease), unit.scope)],
+                    app.store,
+                    errors=result.errors,
+                    on_synced=app.observer.ingest_synced,
                 )
-                result.ingest = result.ingest.plus(counts)
-            except IngestFailed as exc:
-                result.ingest = result.ingest.plus(exc.counts)
-                _error(result, str(exc))
+            )
     if not stop.is_set():
         with worker.job("simulate", due=False) as lease:
             if lease is not None:
-                simulate_due(app, result)
+                _simulate(app, result)
         if run.index and app.store.index_tasks():
             with worker.job("index", due=False) as lease:
                 if lease is not None:
                     _index(app, result)
+    del result.errors[MAX_ERRORS + 1 :]
     result.idle = result.sources == 0 and result.index is None
     return result
 
 
-def _index(app: App, result: IngestResult) -> None:
-    from agent.indexer import sync_index
+def _simulate(app: App, result: IngestResult) -> None:
+    from agent import steps
 
     try:
-        result.index = sync_index(app.store, app.index, app.embedder_factory, app.settings.chunking)
+        for report in steps.simulate_due(app):
+            if report.simulated:
+                result.simulated += 1
+            else:
+                result.not_simulated += 1
+    except StewardError as exc:
+        _error(result, f"simulate: {exc}")
+
+
+def _index(app: App, result: IngestResult) -> None:
+    from agent import steps
+
+    try:
+        result.index = steps.index_due(app)
+        if result.index is not None:
+            app.observer.embedded(result.index.computed_embeddings)
     except StewardError as exc:
         _error(result, f"index: {exc}")
 

@@ -26,6 +26,7 @@ from agent.runner.serve import BotFactory, known_secrets, posting_mode, stop_on_
 
 if TYPE_CHECKING:
     from agent.app import App
+    from agent.observe import Observer
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,14 @@ def check_cluster_settings(app: App) -> None:
             "cluster mode needs a shared vector store: set vector_store.url to a Chroma "
             "server, or run.index: false"
         )
+
+
+def observer_hooks(observer: Observer) -> ClusterHooks:
+    """The App's observer (metrics) hears of takeovers by job kind and of budget waits."""
+    return ClusterHooks(
+        on_takeover=lambda job, _previous: observer.lease_takeover(job.split(":", 1)[0]),
+        on_rate_wait=observer.rate_waited,
+    )
 
 
 def start_worker(app: App, hooks: ClusterHooks | None = None) -> ClusterWorker:
@@ -64,7 +73,7 @@ def run_cluster_service(
     hooks: ClusterHooks | None = None,
 ) -> bool:
     check_cluster_settings(app)
-    worker = start_worker(app, hooks or app.cluster_hooks)
+    worker = start_worker(app, hooks or observer_hooks(app.observer))
     try:
         return _serve(app, worker, once=once, bot=bot)
     finally:
@@ -88,6 +97,7 @@ def _serve(app: App, worker: ClusterWorker, *, once: bool, bot: BotFactory | Non
         posting=mode,
         stop=stop,
         idle_s=settings.cluster.renew_every_s,
+        observer=app.observer,
     )
     log.info("steward run (cluster worker %s): posting %s", worker.id, mode)
     try:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, Field
 
 from agent.errors import StewardError
+from agent.observe import NullObserver, Observer
 from agent.runner.health import Heartbeat, JobHealth, Posting
 from agent.voting.intents import redact
 
@@ -73,8 +74,10 @@ class Runner:
         describe: Callable[[BaseException], str] = describe_error,
         idle_s: float = 30.0,
         posting: Posting = "none",
+        observer: Observer | None = None,
     ) -> None:
         self.jobs = list(jobs)
+        self._observer = observer or NullObserver()
         self.stop = stop or threading.Event()
         self._beat_to = beat
         self._clock, self._now = clock, now
@@ -138,12 +141,14 @@ class Runner:
         finished = self._clock()
         counts = result.counts() if result else {}
         self.heartbeat.jobs[job.name].record(at, finished - started, counts, error)
+        quiet = result is not None and result.idle and error is None
+        if not quiet:  # a cluster poll that found nothing to claim did no job
+            self._observer.job_done(job.name, error is None, finished - started)
         self.heartbeat.job = self.heartbeat.job_since = None
         self._schedule(job, started, finished, result)
         if error:
             log.error("%s failed (next try in %.0fs): %s", job.name, job.every_s, error)
         else:
-            quiet = result is not None and result.idle
             (log.debug if quiet else log.info)(
                 "%s ok in %.1fs%s", job.name, finished - started, _summary(counts)
             )

@@ -110,7 +110,7 @@ def _shared_pause_note(settings: Settings, store: RecordStore) -> str | None:
 
 def voting_view(settings: Settings, store: RecordStore) -> VotingView:
     from agent.store.decisions import DecisionLog
-    from agent.store.intents import IntentStore
+    from agent.voting.intent_store import IntentStore
 
     return VotingView(
         enabled=settings.voting.enabled,

@@ -32,6 +32,7 @@ from web3.providers.rpc import HTTPProvider
 from web3.types import RPCEndpoint
 
 from agent.errors import MalformedResponse, RateLimited, SourceError, SourceUnavailable
+from agent.observe import NullObserver, RequestObserver
 from agent.settings import ChainSettings
 from connectors.ratelimit import Limiter
 
@@ -107,6 +108,8 @@ class ChainRpc:
         backoff_max: float = 30.0,
         requests_per_second: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        observer: RequestObserver | None = None,
+        target: str | None = None,
         limiter: Limiter | None = None,
     ) -> None:
         """`limiter`: a budget shared with other workers (cluster mode) instead of the
@@ -122,6 +125,9 @@ class ChainRpc:
         self._sleep = sleep
         self.requests = 0
         self.retries = 0
+        self._observer: RequestObserver = observer or NullObserver()
+        self._target = target or "rpc"
+        """The observer's label: `rpc:<chain name>`, never the URL (it often holds a key)."""
 
     @classmethod
     def connect(cls, url: str, *, label: str, timeout: float = 20.0, **kwargs: Any) -> ChainRpc:
@@ -143,7 +149,13 @@ class ChainRpc:
         return cls(Web3(provider), label=label, secret=url, **kwargs)
 
     @classmethod
-    def from_settings(cls, cfg: ChainSettings, limiter: Limiter | None = None) -> ChainRpc:
+    def from_settings(
+        cls,
+        cfg: ChainSettings,
+        *,
+        observer: RequestObserver | None = None,
+        limiter: Limiter | None = None,
+    ) -> ChainRpc:
         return cls.connect(
             cfg.url(),
             label=f"chain {cfg.name}",
@@ -151,6 +163,8 @@ class ChainRpc:
             max_retries=cfg.max_retries,
             backoff_max=cfg.backoff_max_s,
             requests_per_second=cfg.requests_per_second,
+            observer=observer,
+            target=f"rpc:{cfg.name}",
             limiter=limiter,
         )
 
@@ -225,6 +239,7 @@ class ChainRpc:
         def attempt() -> T:
             self._pace()
             self.requests += 1
+            self._observer.request(self._target)
             try:
                 return fn()
             except ContractLogicError:
@@ -266,6 +281,7 @@ class ChainRpc:
 
     def _count_retry(self, _state: RetryCallState) -> None:
         self.retries += 1
+        self._observer.retry(self._target)
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None

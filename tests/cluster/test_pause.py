@@ -6,7 +6,7 @@ from pathlib import Path
 
 from agent.cluster.pause import DbPause
 from agent.store import RecordStore
-from agent.store.audit_log import AuditLog
+from agent.voting.audit_log import AuditLog
 from agent.voting.service import VotingService
 
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from agent.store import RecordStore
-from agent.store.intents import IntentStore
 from agent.store.leases import LeaseStore
+from agent.voting.intent_store import IntentStore
 from tests import postgres
 from tests.cluster.harness import postgres_server
 from tests.cluster.vote_processes import cluster_vote_once

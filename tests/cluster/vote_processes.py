@@ -16,8 +16,8 @@ from agent.cluster.vote_locks import DbVoteLocks
 from agent.cluster.worker import ClusterWorker
 from agent.settings import ClusterSettings, DelegateSettings, VotingSettings
 from agent.store import RecordStore
-from agent.store.audit_log import AuditLog
 from agent.voting.audit import head_path
+from agent.voting.audit_log import AuditLog
 from agent.voting.service import VotingService
 from connectors.snapshot.client import HubClient
 from connectors.snapshot.sequencer import SequencerClient
