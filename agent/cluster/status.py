@@ -11,6 +11,10 @@ from agent.settings import Settings
 from agent.store import RecordStore
 
 
+FORGET_AFTER_S = 86400.0
+"""`steward status` leaves out workers not heard from for a day."""
+
+
 class LeaseView(BaseModel):
     name: str
     expires_in_s: float
@@ -49,6 +53,8 @@ def cluster_view(settings: Settings, store: RecordStore) -> ClusterView | None:
     all_leases = leases.rows()
     workers = []
     for w in rows:
+        if now - w.last_seen > FORGET_AFTER_S:
+            continue  # stopped or gone long ago: every restart is a new worker id
         state: Literal["live", "gone", "stopped"] = "live"
         if w.stopped_at is not None:
             state = "stopped"

@@ -93,7 +93,13 @@ class ClusterWorker:
         """Join the deployment (WrongDeployment if the database is another's), register,
         and start renewing."""
         self.registry.join(self.deployment)
-        self.registry.register(self.id, self.deployment, socket.gethostname(), os.getpid())
+        self.registry.register(
+            self.id,
+            self.deployment,
+            socket.gethostname(),
+            os.getpid(),
+            alive_s=self.cfg.lease_s,
+        )
         self._thread = threading.Thread(target=self._renew_loop, name="steward-leases", daemon=True)
         self._thread.start()
         log.info("cluster worker %s joined deployment %s", self.id, self.deployment)

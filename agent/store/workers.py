@@ -22,6 +22,10 @@ class WrongDeployment(ConfigError):
     """The database belongs to another deployment."""
 
 
+class DuplicateWorker(ConfigError):
+    """Another live worker has this worker's id."""
+
+
 @dataclass(frozen=True)
 class WorkerRow:
     id: str
@@ -57,9 +61,24 @@ class WorkerRegistry:
                 f"cluster.deployment to {stored!r} if this worker is one of its workers"
             )
 
-    def register(self, worker_id: str, deployment: str, host: str, pid: int) -> None:
+    def register(
+        self, worker_id: str, deployment: str, host: str, pid: int, *, alive_s: float = 0.0
+    ) -> None:
+        """Record this worker. DuplicateWorker if another process registered under the same
+        id within `alive_s` and has not stopped: two holders of one id would share leases."""
         with self.engine.begin() as conn:
             now = self.clock(conn)
+            other = conn.execute(select(workers).where(workers.c.id == worker_id)).first()
+            if (
+                other is not None
+                and other.stopped_at is None
+                and (other.host, other.pid) != (host, pid)
+                and now - other.last_seen < alive_s
+            ):
+                raise DuplicateWorker(
+                    f"worker id {worker_id!r} is in use by pid {other.pid} on {other.host}: "
+                    "give each worker its own cluster.worker_id (or leave it unset)"
+                )
             values = {
                 "deployment": deployment,
                 "host": host,

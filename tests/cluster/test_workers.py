@@ -101,3 +101,44 @@ def test_cluster_mode_follows_the_database_unless_set() -> None:
     assert not Settings().cluster_mode  # SQLite in the data directory: one `steward run`
     assert not Settings(**pg, cluster={"enabled": "off"}).cluster_mode
     assert Settings(cluster={"enabled": "on"}).cluster_mode
+
+
+def test_two_live_workers_cannot_share_an_id(store: RecordStore, clock: DbClock) -> None:
+    from agent.store.workers import DuplicateWorker
+
+    registry = WorkerRegistry(store.engine, clock=clock)
+    registry.register("w1", "dao-a", "host-a", 10, alive_s=30)
+    with pytest.raises(DuplicateWorker, match="'w1' is in use by pid 10 on host-a"):
+        registry.register("w1", "dao-a", "host-b", 20, alive_s=30)
+    clock.advance(31)  # the first one went silent: its id may be taken again
+    registry.register("w1", "dao-a", "host-b", 20, alive_s=30)
+    registry.stopped("w1")
+    registry.register("w1", "dao-a", "host-a", 10, alive_s=30)  # a clean restart
+
+
+def test_metrics_hear_of_takeovers_and_budget_waits(store: RecordStore, clock: DbClock) -> None:
+    from agent.cluster.rate_budget import SharedRateLimiter
+    from agent.cluster.serve import observer_hooks
+    from agent.metrics import Metrics
+
+    metrics = Metrics()
+    hooks = observer_hooks(metrics)
+    a, b = _worker(store, clock, "a"), _worker(store, clock, "b")
+    b.hooks = hooks
+    assert a.claim("ingest:snapshot:ens.eth") is not None
+    clock.advance(11)
+    assert b.claim("ingest:snapshot:ens.eth") is not None
+    limiter = SharedRateLimiter(
+        store.engine,
+        "snapshot_hub",
+        1,
+        60.0,
+        clock=clock,
+        sleep=clock.advance,
+        on_wait=hooks.on_rate_wait,
+    )
+    limiter.acquire()
+    limiter.acquire()
+    text = metrics.render().decode()
+    assert 'steward_lease_takeovers_total{job="ingest"} 1.0' in text, text[:2000]
+    assert 'steward_rate_limit_wait_seconds_total{target="snapshot_hub"} 60.0' in text
