@@ -42,6 +42,7 @@ from agent.store.leases import Lease, LeaseLost
 if TYPE_CHECKING:
     from agent.app import App
     from agent.chat.deliver import Sender
+    from agent.chat.models import Message
     from agent.ports import ProposalSource, SyncItem, SyncState
     from agent.voting.service import VotingService
 
@@ -200,6 +201,24 @@ def vote_leased(app: App, worker: ClusterWorker, services: dict[str, VotingServi
     return result
 
 
+class FencedSender:
+    """Posts only while this worker surely holds the `post` lease: before each message the
+    database must give the lease at least `margin` seconds more (renewal keeps it fresh),
+    so a worker that stalled cannot send what the worker that took over resends."""
+
+    def __init__(self, inner: Sender, worker: ClusterWorker, lease: Lease, margin: float) -> None:
+        self.inner, self.worker, self.lease, self.margin = inner, worker, lease, margin
+
+    def send(self, target: str, message: Message) -> None:
+        from agent.chat.deliver import DeliveryError
+
+        if self.worker.lost(self.lease) or not self.worker.leases.still_held(
+            self.lease, margin=self.margin
+        ):
+            raise DeliveryError("another worker took over posting: it sends this post")
+        self.inner.send(target, message)
+
+
 def post_leased(
     app: App, worker: ClusterWorker, sender: Sender, now: Callable[[], datetime]
 ) -> JobResult:
@@ -207,7 +226,8 @@ def post_leased(
     with worker.job("post", every_s=app.settings.run.post_every_s) as lease:
         if lease is None:
             return PostResult(idle=True)
-        return post_webhook(app, sender, now=now())
+        margin = app.settings.cluster.lease_s / 2
+        return post_webhook(app, FencedSender(sender, worker, lease, margin), now=now())
 
 
 def delegate_services(app: App, build: Callable[[], VotingService]) -> dict[str, VotingService]:

@@ -10,7 +10,6 @@ from sqlalchemy import inspect
 from agent.settings import Settings
 from agent.store import RecordStore
 
-
 FORGET_AFTER_S = 86400.0
 """`steward status` leaves out workers not heard from for a day."""
 

@@ -132,21 +132,22 @@ class LeaseStore:
             ).rowcount
         return done == 1
 
-    def fence(self, conn: Connection, lease: Lease) -> None:
-        """Inside the caller's transaction: LeaseLost unless `lease` is still ours and live.
-        On PostgreSQL the row stays locked until that transaction ends, so no claim can
-        take the job over between this check and the commit."""
+    def fence(self, conn: Connection, lease: Lease, *, margin: float = 0.0) -> None:
+        """Inside the caller's transaction: LeaseLost unless `lease` is still ours and live
+        for `margin` seconds more. On PostgreSQL the row stays locked until that transaction
+        ends, so no claim can take the job over between this check and the commit; for an
+        action outside the database (a post), `margin` must cover how long it may take."""
         now = self.clock(conn)
-        query = select(leases.c.token).where(*_held(lease), leases.c.expires_at > now)
+        query = select(leases.c.token).where(*_held(lease), leases.c.expires_at > now + margin)
         if conn.dialect.name == "postgresql":
             query = query.with_for_update()
         if conn.execute(query).first() is None:
             raise LeaseLost(lease.name)
 
-    def still_held(self, lease: Lease) -> bool:
+    def still_held(self, lease: Lease, *, margin: float = 0.0) -> bool:
         try:
             with self.engine.begin() as conn:
-                self.fence(conn, lease)
+                self.fence(conn, lease, margin=margin)
         except LeaseLost:
             return False
         return True
