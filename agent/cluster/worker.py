@@ -143,7 +143,7 @@ class ClusterWorker:
         try:
             self.leases.release(lease, due_in=due_in)
         except SQLAlchemyError as exc:  # it expires by itself
-            log.warning("cannot release %s: %s", lease.name, exc.__class__.__name__)
+            log.debug("cannot release %s: %s", lease.name, exc.__class__.__name__)
 
     @contextmanager
     def job(self, name: str, *, every_s: float = 0.0, due: bool = True) -> Iterator[Lease | None]:

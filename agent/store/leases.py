@@ -77,7 +77,8 @@ class LeaseStore:
             if not live and due and row.due_at > now:
                 return None
             mine = live and row.holder == holder
-            took_over = row.holder if row.holder is not None and not mine else None
+            # Our own expired lease (a release lost to a database outage) is no takeover.
+            took_over = row.holder if row.holder not in (None, holder) else None
             token = row.token if mine else row.token + 1
             values = {"holder": holder, "token": token, "expires_at": now + ttl}
             if not mine:

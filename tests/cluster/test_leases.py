@@ -89,3 +89,14 @@ def test_expiry_follows_the_database_clock_not_the_workers(store: RecordStore) -
     assert held is not None
     assert abs(held.expires_at - (real.now() + 60)) < 5
     assert real.claim("ingest:chain:mainnet/uni", "b", ttl=60) is None
+
+
+def test_reclaiming_ones_own_expired_lease_is_no_takeover(
+    leases: LeaseStore, clock: DbClock
+) -> None:
+    first = leases.claim("ingest:snapshot:ens.eth", "a", ttl=10)
+    clock.advance(11)  # its release was lost (the database was away): it expired
+    again = leases.claim("ingest:snapshot:ens.eth", "a", ttl=10)
+    assert first is not None and again is not None
+    assert again.token == first.token + 1 and again.took_over_from is None
+    assert leases.rows()[0].takeovers == 0
