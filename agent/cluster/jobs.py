@@ -1,7 +1,7 @@
 """`steward run`'s jobs split into leased units, so workers share them and none runs twice.
 
 Ingest is one unit per Snapshot space or governor (`ingest:snapshot:ens.eth`,
-`ingest:chain:mainnet/uni`); the vector index, simulations, analysis and posting are
+`ingest:chain:uniswap`); the vector index, simulations, analysis and posting are
 one unit each; voting is one unit per delegate. A unit done is not due again for
 its interval (`due_at` in the lease), whichever worker did it; each worker polls
 every `cluster.renew_every_s`, so a dead worker's units are taken over soon after
