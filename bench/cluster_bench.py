@@ -122,6 +122,31 @@ def throughput(
     }
 
 
+def with_latency(
+    pg: Postgres, hub: FakeHub, spaces: list[str], latency_s: float
+) -> list[dict[str, Any]]:
+    """1-3 workers against a hub that takes `latency_s` to answer (no rate limit).
+
+    On 2 shared cores the unbounded run is CPU-bound (hub and workers compete), which
+    hides what a deployment gains: against the real hub each worker mostly waits on
+    the network, and several workers overlap those waits.
+    """
+    execute = hub.execute
+
+    def slow(*a: Any, **kw: Any) -> Any:
+        time.sleep(latency_s)
+        return execute(*a, **kw)
+
+    hub.execute = slow  # type: ignore[method-assign]
+    try:
+        rows = [throughput(pg, hub, spaces, n, 100_000, "latency") for n in (1, 2, 3)]
+    finally:
+        hub.execute = execute  # type: ignore[method-assign]
+    for row in rows:
+        row["latency_ms"] = round(latency_s * 1000)
+    return rows
+
+
 def _joined(store: RecordStore) -> int:
     from agent.store.workers import WorkerRegistry
 
@@ -222,6 +247,14 @@ def main() -> None:
     parser.add_argument("--spaces", type=int, default=150)
     parser.add_argument("--rpm", type=int, default=30)
     parser.add_argument("--bound-spaces", type=int, default=20)
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=200.0,
+        help="added to each hub answer in the latency run: a real hub is a network away, "
+        "so a worker mostly waits, and that wait is what more workers share out",
+    )
+    parser.add_argument("--latency-spaces", type=int, default=60)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "cluster.json")
     args = parser.parse_args()
     for key in [k for k in os.environ if k.startswith("STEWARD__") or k == "STEWARD_CONFIG"]:
@@ -236,6 +269,10 @@ def main() -> None:
                 throughput(pg, hub, spaces, n, 100_000, "free") for n in (1, 2, 3)
             ]
             print(json.dumps(results["unbounded"]), flush=True)
+            results["hub_latency"] = with_latency(
+                pg, hub, spaces[: args.latency_spaces], args.latency_ms / 1000
+            )
+            print(json.dumps(results["hub_latency"]), flush=True)
             bound = spaces[: args.bound_spaces]
             # The hub enforces its limit (429s) a little above the budget the workers share.
             hub.requests_per_minute = int(args.rpm * 1.1) + 1
