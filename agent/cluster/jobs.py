@@ -141,10 +141,12 @@ def ingest_due(
         with worker.job("simulate", due=False) as lease:
             if lease is not None:
                 _simulate(app, result)
-        if run.index and app.store.index_tasks():
+        if run.index and worker.is_down(VECTOR_STORE) and _vector_store_answers(app):
+            worker.recovered(VECTOR_STORE)
+        if run.index and not worker.is_down(VECTOR_STORE) and app.store.index_tasks():
             with worker.job("index", due=False) as lease:
                 if lease is not None:
-                    _index(app, result)
+                    _index(app, worker, result)
     del result.errors[MAX_ERRORS + 1 :]
     result.idle = result.sources == 0 and result.index is None
     return result
@@ -163,15 +165,37 @@ def _simulate(app: App, result: IngestResult) -> None:
         _error(result, f"simulate: {exc}")
 
 
-def _index(app: App, result: IngestResult) -> None:
+VECTOR_STORE = "vector store"
+
+
+def _index(app: App, worker: ClusterWorker, result: IngestResult) -> None:
+    """Bring the index up to date. A vector store that stops answering (any error, then no
+    heartbeat) is an outage, not a failure: the worker says so once, keeps ingesting, and
+    the next poll after it answers again finishes the job (the store's bookkeeping says what
+    the index holds, so a write cut off half-way is redone, never doubled)."""
     from agent import steps
 
     try:
         result.index = steps.index_due(app)
-        if result.index is not None:
-            app.observer.embedded(result.index.computed_embeddings)
-    except StewardError as exc:
+    except Exception as exc:  # a connector's transport error is not ours to name
+        if not _vector_store_answers(app):
+            worker.outage(VECTOR_STORE, exc)
+            return
+        if not isinstance(exc, StewardError):
+            raise
         _error(result, f"index: {exc}")
+        return
+    worker.recovered(VECTOR_STORE)
+    if result.index is not None:
+        app.observer.embedded(result.index.computed_embeddings)
+
+
+def _vector_store_answers(app: App) -> bool:
+    try:
+        app.index.heartbeat()
+    except StewardError:
+        return False
+    return True
 
 
 def analyse_leased(
