@@ -208,8 +208,11 @@ def analyse_leased(
 
 
 def vote_leased(app: App, worker: ClusterWorker, services: dict[str, VotingService]) -> VoteResult:
-    """One voting tick per delegate this worker can claim."""
+    """One voting tick per delegate this worker can claim; first, every worker witnesses
+    the audit log's end in its own head file (`AuditLog.witness`)."""
     result = VoteResult(idle=True)
+    if services:
+        _witness(next(iter(services.values())), worker)
     for delegate_id, service in services.items():
         with worker.job(f"vote:{delegate_id}", every_s=app.settings.run.vote_every_s) as lease:
             if lease is None:
@@ -223,6 +226,18 @@ def vote_leased(app: App, worker: ClusterWorker, services: dict[str, VotingServi
             for error in one.errors:
                 _error(result, f"{delegate_id}: {error}")
     return result
+
+
+def _witness(service: VotingService, worker: ClusterWorker) -> None:
+    try:
+        intact = service.audit.witness()
+    except OSError as exc:  # the head file's disk: voting goes on
+        worker.outage("audit head file", exc)
+        return
+    worker.recovered("audit head file")
+    if not intact and not worker.counts["audit_not_extended"]:
+        worker.counts["audit_not_extended"] += 1  # said once; `steward audit verify` says more
+        log.warning("the audit log does not extend this machine's head: run steward audit verify")
 
 
 class FencedSender:
