@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from agent import __version__
 from agent.cli.consoles import err_console
@@ -22,6 +23,7 @@ from agent.errors import ConfigError, NotFound, StewardError
 
 if TYPE_CHECKING:
     from agent.app import App
+    from agent.ports import ProposalSource
 
 app = typer.Typer(
     name="steward",
@@ -140,6 +142,14 @@ def ingest(
         bool,
         typer.Option("--no-index", help="Store records only; embed later with another ingest."),
     ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="Cluster mode: wait for a space or governor another worker is ingesting "
+            "(default: skip it and say so).",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Pull proposals and votes into the record store and the vector index."""
@@ -151,18 +161,33 @@ def ingest(
 
     err = err_console()
     with _app(ctx) as application, exclusive_ingest(application.settings.home):
-        if from_file:
-            sources = [application.archive_source(from_file, space[0] if space else None)]
-        elif chain:
-            sources = application.chain_sources(chain, governor)
-        else:
+
+        def sources_asked() -> list[ProposalSource]:
+            if from_file:
+                return [application.archive_source(from_file, space[0] if space else None)]
+            if chain:
+                return application.chain_sources(chain, governor)
             spaces = space or application.settings.snapshot.spaces
             if not spaces:
                 raise ConfigError(
                     "no Snapshot spaces to ingest: pass --space or set "
                     "snapshot.spaces in your config (or --chain for Governor contracts)"
                 )
-            sources = [application.snapshot_source(list(spaces))]
+            return [application.snapshot_source(list(spaces))]
+
+        if application.settings.cluster_mode and not from_file:
+            _ingest_in_cluster(
+                application,
+                sources_asked,
+                full=full,
+                votes=not no_votes,
+                index=not no_index,
+                simulate=bool(chain),
+                wait=wait,
+                as_json=as_json,
+            )
+            return
+        sources = sources_asked()
         index_counts = None
         with RichProgress(err) as progress:
             try:
@@ -189,6 +214,70 @@ def ingest(
             render.ingest_summary(Console(), counts, index_counts)
             for report in simulated:
                 Console().print(f"simulation {report.uid}: {report.status} {report.why or ''}")
+
+
+def _ingest_in_cluster(
+    application: App,
+    sources: Callable[[], list[ProposalSource]],
+    *,
+    full: bool,
+    votes: bool,
+    index: bool,
+    simulate: bool,
+    wait: bool,
+    as_json: bool,
+) -> None:
+    """Under the workers' leases: a unit a running worker holds is skipped (or waited for)."""
+    from agent.cli import render
+    from agent.cli.progress import RichProgress
+    from agent.cluster.claimed_ingest import ingest_claimed
+    from agent.cluster.serve import start_worker
+    from agent.cluster.worker import default_worker_id
+    from agent.indexer import IndexCounts
+    from agent.ingest import IngestFailed
+
+    if index and not application.settings.vector_store.url:
+        raise ConfigError(
+            "cluster mode indexes into the shared Chroma server: set vector_store.url, "
+            "or pass --no-index"
+        )
+    err = err_console()
+    worker = start_worker(application, worker_id=f"{default_worker_id()}:ingest")
+    try:
+        with RichProgress(err) as progress:
+            try:
+                done = ingest_claimed(
+                    application,
+                    worker,
+                    sources(),
+                    full=full,
+                    votes=votes,
+                    index=index,
+                    simulate=simulate,
+                    wait=wait,
+                    progress=progress,
+                    say=lambda line: err.print(f"[yellow]{escape(line)}[/]", highlight=False),
+                )
+            except IngestFailed as exc:
+                err.print(f"[yellow]partial:[/] {exc.counts.model_dump()}")
+                raise
+    finally:
+        worker.stop()
+    if as_json:
+        _print_json(
+            {
+                "counts": done.counts.model_dump(),
+                "index": done.index.model_dump() if done.index else None,
+                "simulated": [
+                    {"uid": r.uid, "status": r.status, "why": r.why} for r in done.simulated
+                ],
+                "skipped": [{"what": s.what, "holder": s.holder} for s in done.skipped],
+            }
+        )
+        return
+    render.ingest_summary(Console(), done.counts, done.index or (IndexCounts() if index else None))
+    for report in done.simulated:
+        Console().print(f"simulation {report.uid}: {report.status} {report.why or ''}")
 
 
 @app.command()

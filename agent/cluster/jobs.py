@@ -141,10 +141,12 @@ def ingest_due(
         with worker.job("simulate", due=False) as lease:
             if lease is not None:
                 _simulate(app, result)
-        if run.index and app.store.index_tasks():
+        if run.index and worker.is_down(VECTOR_STORE) and _vector_store_answers(app):
+            worker.recovered(VECTOR_STORE)
+        if run.index and not worker.is_down(VECTOR_STORE) and app.store.index_tasks():
             with worker.job("index", due=False) as lease:
                 if lease is not None:
-                    _index(app, result)
+                    _index(app, worker, result)
     del result.errors[MAX_ERRORS + 1 :]
     result.idle = result.sources == 0 and result.index is None
     return result
@@ -163,15 +165,37 @@ def _simulate(app: App, result: IngestResult) -> None:
         _error(result, f"simulate: {exc}")
 
 
-def _index(app: App, result: IngestResult) -> None:
+VECTOR_STORE = "vector store"
+
+
+def _index(app: App, worker: ClusterWorker, result: IngestResult) -> None:
+    """Bring the index up to date. A vector store that stops answering (any error, then no
+    heartbeat) is an outage, not a failure: the worker says so once, keeps ingesting, and
+    the next poll after it answers again finishes the job (the store's bookkeeping says what
+    the index holds, so a write cut off half-way is redone, never doubled)."""
     from agent import steps
 
     try:
         result.index = steps.index_due(app)
-        if result.index is not None:
-            app.observer.embedded(result.index.computed_embeddings)
-    except StewardError as exc:
+    except Exception as exc:  # a connector's transport error is not ours to name
+        if not _vector_store_answers(app):
+            worker.outage(VECTOR_STORE, exc)
+            return
+        if not isinstance(exc, StewardError):
+            raise
         _error(result, f"index: {exc}")
+        return
+    worker.recovered(VECTOR_STORE)
+    if result.index is not None:
+        app.observer.embedded(result.index.computed_embeddings)
+
+
+def _vector_store_answers(app: App) -> bool:
+    try:
+        app.index.heartbeat()
+    except StewardError:
+        return False
+    return True
 
 
 def analyse_leased(
@@ -184,8 +208,11 @@ def analyse_leased(
 
 
 def vote_leased(app: App, worker: ClusterWorker, services: dict[str, VotingService]) -> VoteResult:
-    """One voting tick per delegate this worker can claim."""
+    """One voting tick per delegate this worker can claim; first, every worker witnesses
+    the audit log's end in its own head file (`AuditLog.witness`)."""
     result = VoteResult(idle=True)
+    if services:
+        _witness(next(iter(services.values())), worker)
     for delegate_id, service in services.items():
         with worker.job(f"vote:{delegate_id}", every_s=app.settings.run.vote_every_s) as lease:
             if lease is None:
@@ -199,6 +226,18 @@ def vote_leased(app: App, worker: ClusterWorker, services: dict[str, VotingServi
             for error in one.errors:
                 _error(result, f"{delegate_id}: {error}")
     return result
+
+
+def _witness(service: VotingService, worker: ClusterWorker) -> None:
+    try:
+        intact = service.audit.witness()
+    except OSError as exc:  # the head file's disk: voting goes on
+        worker.outage("audit head file", exc)
+        return
+    worker.recovered("audit head file")
+    if not intact and not worker.counts["audit_not_extended"]:
+        worker.counts["audit_not_extended"] += 1  # said once; `steward audit verify` says more
+        log.warning("the audit log does not extend this machine's head: run steward audit verify")
 
 
 class FencedSender:

@@ -51,12 +51,16 @@ def observer_hooks(observer: Observer) -> ClusterHooks:
     )
 
 
-def start_worker(app: App, hooks: ClusterHooks | None = None) -> ClusterWorker:
-    """Join the deployment and share the request budget through the database."""
+def start_worker(
+    app: App, hooks: ClusterHooks | None = None, *, worker_id: str | None = None
+) -> ClusterWorker:
+    """Join the deployment and share the request budget through the database (`worker_id`
+    instead of `cluster.worker_id`: a command run by hand beside that machine's worker)."""
     hooks = hooks or ClusterHooks()
-    worker = ClusterWorker(
-        app.store.engine, app.settings.cluster, deployment_of(app.settings), hooks=hooks
-    )
+    cfg = app.settings.cluster
+    if worker_id is not None:
+        cfg = cfg.model_copy(update={"worker_id": worker_id})
+    worker = ClusterWorker(app.store.engine, cfg, deployment_of(app.settings), hooks=hooks)
     worker.start()
     engine = app.store.engine
     app.limiter_for = lambda bucket, limit, window: SharedRateLimiter(

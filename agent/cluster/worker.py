@@ -84,9 +84,10 @@ class ClusterWorker:
         self._mutex = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._db_down = False
+        self._down: set[str] = set()
         self.counts: Counter[str] = Counter()
-        """claims, takeovers, lost, database_down: for metrics and `steward status`."""
+        """claims, takeovers, lost, database_down, vector_store_down: for metrics and
+        `steward status`."""
 
     # ---- life ----------------------------------------------------------------
     def start(self) -> None:
@@ -193,25 +194,41 @@ class ClusterWorker:
 
     def database_down(self, exc: BaseException) -> None:
         """Say once that the database is not answering (every caller retries by itself)."""
+        if self.outage("database", exc) and self.hooks.on_database:
+            self.hooks.on_database(False)
+
+    def database_up(self) -> None:
+        if self.recovered("database") and self.hooks.on_database:
+            self.hooks.on_database(True)
+
+    def outage(self, what: str, exc: BaseException) -> bool:
+        """Log once that `what` (the database, the vector store) is not answering; True the
+        first time. Its callers retry at their next poll, so one line is all an outage costs."""
         with self._mutex:
-            first, self._db_down = not self._db_down, True
-            self.counts["database_down"] += first
+            first = what not in self._down
+            self._down.add(what)
+            self.counts[f"{what.replace(' ', '_')}_down"] += first
         if first:
             log.warning(
-                "the database is not answering (%s): retrying every %gs",
+                "the %s is not answering (%s): retrying every %gs",
+                what,
                 exc.__class__.__name__,
                 self.cfg.renew_every_s,
             )
-            if self.hooks.on_database:
-                self.hooks.on_database(False)
+        return first
 
-    def database_up(self) -> None:
+    def recovered(self, what: str) -> bool:
+        """Log once that `what` answers again; True if it had been down."""
         with self._mutex:
-            was, self._db_down = self._db_down, False
+            was = what in self._down
+            self._down.discard(what)
         if was:
-            log.warning("the database is back")
-            if self.hooks.on_database:
-                self.hooks.on_database(True)
+            log.warning("the %s is back", what)
+        return was
+
+    def is_down(self, what: str) -> bool:
+        with self._mutex:
+            return what in self._down
 
     def _renew(self, lease: Lease) -> None:
         renewed = self.leases.renew(lease, self.cfg.lease_s)

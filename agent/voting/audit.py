@@ -180,9 +180,22 @@ def _against_head(
     return AuditReport(ok=True, warnings=warnings, **base)
 
 
-def _first_break(entries: Sequence[AuditEntry]) -> tuple[int, AuditProblem, str] | None:
-    prev_hash = GENESIS
-    for expected, entry in enumerate(entries, 1):
+def extends(head: AuditHead | None, entries: Sequence[AuditEntry]) -> bool:
+    """Whether `entries` (by seq, from the entry `head` anchored, or from seq 1 without
+    one) are that entry, intact, followed by an unbroken chain."""
+    if head is None:
+        return _first_break(entries) is None
+    if not entries or entries[0].seq != head.seq or entries[0].hash != head.hash:
+        return False
+    if recompute(entries[0]) != head.hash:
+        return False
+    return _first_break(entries[1:], start=head.seq + 1, prev_hash=head.hash) is None
+
+
+def _first_break(
+    entries: Sequence[AuditEntry], *, start: int = 1, prev_hash: str = GENESIS
+) -> tuple[int, AuditProblem, str] | None:
+    for expected, entry in enumerate(entries, start):
         if entry.seq != expected:
             missing = f"{expected}" if entry.seq == expected + 1 else f"{expected}-{entry.seq - 1}"
             return expected, "deleted", f"seq {missing} missing: entries were deleted"

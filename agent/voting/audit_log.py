@@ -21,7 +21,14 @@ from sqlalchemy.exc import IntegrityError
 
 from agent.errors import StoreError
 from agent.store import schema
-from agent.voting.audit import GENESIS, AuditHeadError, HeadFile, entry_hash, verify_chain
+from agent.voting.audit import (
+    GENESIS,
+    AuditHeadError,
+    HeadFile,
+    entry_hash,
+    extends,
+    verify_chain,
+)
 from agent.voting.canonical import json_safe
 from agent.voting.intents import delegate_key
 from agent.voting.models import AuditEntry, AuditHead, AuditKind, AuditReport
@@ -98,6 +105,38 @@ class AuditLog:
             entry = AuditEntry(**fields, hash=entry_hash(**fields))
             conn.execute(insert(_L).values(**entry.model_dump()))
         return entry
+
+    def witness(self) -> bool:
+        """Anchor the log's current end in this machine's head file, if the log still
+        extends what the file anchored; False (and nothing changed) when it does not:
+        `verify` says what broke.
+
+        Several workers share one log but each keeps its own head file, which anchors
+        only up to its own newest entry; removing entries another worker wrote after it
+        would show nowhere but on that worker's machine. Each worker witnessing the end
+        every poll makes such a truncation show on every machine's `steward audit verify`.
+        """
+        if self.head is None:
+            return True
+        try:
+            mine = self.head.read()
+        except AuditHeadError:
+            return False
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(_L).where(_L.c.seq >= (mine.seq if mine else 1)).order_by(_L.c.seq)
+            ).all()
+        try:
+            entries = [_entry(r) for r in rows]
+        except ValidationError:
+            return False
+        if not entries:
+            return mine is None  # an anchored entry that is gone: truncated
+        if not extends(mine, entries):
+            return False
+        if mine is None or entries[-1].seq > mine.seq:
+            self.head.advance(AuditHead(seq=entries[-1].seq, hash=entries[-1].hash))
+        return True
 
     def entries(
         self,

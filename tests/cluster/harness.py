@@ -107,14 +107,24 @@ def seed_spaces(hub: FakeHub, spaces: int, proposals: int = 2, votes: int = 3) -
 
 
 def write_config(
-    path: Path, hub_url: str, db_url: str, spaces: list[str], **cluster: object
+    path: Path,
+    hub_url: str,
+    db_url: str,
+    spaces: list[str],
+    *,
+    chroma_url: str | None = None,
+    ingest_every_s: float = 3600,
+    **cluster: object,
 ) -> Path:
+    """Workers over `spaces`; with `chroma_url` they also index into that Chroma server."""
     lines = [
         f"database:\n  url: {db_url}",
         f"snapshot:\n  hub_url: {hub_url}\n  spaces: [{', '.join(spaces)}]",
         "  max_retries: 0\n  timeout_s: 60",
         f"  requests_per_minute: {cluster.pop('requests_per_minute', 100000)}",
-        "run:\n  index: false\n  analyse: false\n  ingest_every_s: 3600",
+        f"run:\n  index: {str(chroma_url is not None).lower()}\n  analyse: false",
+        f"  ingest_every_s: {ingest_every_s}",
+        *([f"vector_store:\n  url: {chroma_url}"] if chroma_url else []),
         "cluster:\n  deployment: test-dao",
         *[f"  {k}: {v}" for k, v in cluster.items()],
     ]
