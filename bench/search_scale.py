@@ -300,11 +300,15 @@ def same_results(
                             "extra": [u for u in top[name] if u not in top["exact"]],
                         }
                     )
+    after = [m for m in misses if m["layout"] == "after"]
+    single = [m for m in misses if m["layout"] == "single"]
     return {
         "queries_compared": compared,
         **{f"identical_top5_{pair}": n for pair, n in agree.items()},
         "misses_vs_exact": misses,
-        "ok": agree["after_vs_exact"] == compared,
+        # A space's graph is small enough to search exactly; across all spaces the main graph
+        # is one HNSW over everything, like the single collection, and must do no worse.
+        "ok": not any(m["space"] for m in after) and len(after) <= len(single),
     }
 
 

@@ -149,9 +149,11 @@ class ChromaIndex:
         by_space: dict[str, list[tuple[str, Any, str, Any]]] = {}
         for row in plain:
             by_space.setdefault(str((row[3] or {}).get("space", "")), []).append(row)
-        for space, part in by_space.items():  # lean first: a row in main is then findable
-            self._add(self._lean(space), part, upsert=upsert, lean=True)
+        # Main first: after a crash between the two, the next replace finds the rows in main
+        # and drops them from main and the lean graphs alike, so the copies cannot drift.
         self._add(self._main, plain, upsert=upsert)
+        for space, part in by_space.items():
+            self._add(self._lean(space), part, upsert=upsert, lean=True)
         self._add(self._flagged, flagged, upsert=upsert)
 
     def _add(
@@ -304,7 +306,8 @@ class ChromaIndex:
                 )
                 near += zip(got["distances"][0], got["ids"][0], strict=True)
             near = sorted(near)[:limit]
-            hits += self._fetch(near)
+            wanted = set(spaces)  # main's metadata is the truth if a relabel was cut short
+            hits += [h for h in self._fetch(near) if h.metadata.get("space") in wanted]
         flagged = self._get(self._flagged) if include_flagged else None
         if flagged is not None:
             clauses = [
@@ -329,7 +332,7 @@ class ChromaIndex:
         }
         hits = []
         for distance, cid in near:
-            if cid not in rows:  # written to the lean graph, not yet to main (a crash between)
+            if cid not in rows:  # dropped from main a moment ago, by another writer
                 continue
             doc, meta = rows[cid]
             hits.append(_hit(cid, doc, meta, distance))

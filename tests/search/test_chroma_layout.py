@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from agent.ports import Chunk
 from connectors.chroma_index import ChromaIndex, open_chroma_client
@@ -215,3 +216,27 @@ def test_the_per_space_layout_from_before_is_moved_without_re_embedding(tmp_path
     assert names == {"steward-test.all", "steward-test.flagged", index._lean("a.eth")}
     hits = index.query(_unit(0), limit=1, spaces=["a.eth"])
     assert hits[0].chunk_id == "a:1#0" and hits[0].text == "a:1 0"
+
+
+def test_a_write_cut_short_before_the_lean_graph_heals_on_the_next_replace(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    index = ChromaIndex(open_chroma_client(url=None, path=tmp_path), "steward-test")
+    real_add = ChromaIndex._add
+
+    def crash_on_lean(self: ChromaIndex, name: str, rows: Any, **kw: Any) -> None:
+        if kw.get("lean"):
+            raise OSError("killed")
+        real_add(self, name, rows, **kw)
+
+    monkeypatch.setattr(ChromaIndex, "_add", crash_on_lean)
+    with pytest.raises(OSError):
+        index.replace("a:1", _chunks("a:1", "a.eth"), [_unit(0), _unit(1)])
+    assert index.count() == 2  # in main, not in the lean graph
+    monkeypatch.setattr(ChromaIndex, "_add", real_add)
+    index.replace("a:1", _chunks("a:1", "a.eth"), [_unit(0), _unit(1)])  # the indexer's retry
+    _assert_mirrored(index)
+    assert {h.chunk_id for h in index.query(_unit(0), limit=5, spaces=["a.eth"])} == {
+        "a:1#0",
+        "a:1#1",
+    }
