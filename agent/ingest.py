@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -95,8 +95,10 @@ def ingest(
     full: bool = False,
     votes: bool = True,
     progress: Progress | None = None,
+    on_synced: Callable[[str, str], None] | None = None,
 ) -> IngestCounts:
-    """Sync every scope of `source` into `store`; records the run either way."""
+    """Sync every scope of `source` into `store`; records the run either way.
+    `on_synced(source, scope)` hears of each scope read to the end (ingest lag)."""
     progress = progress or NoProgress()
     scopes = scopes or source.scopes()
     counts = IngestCounts()
@@ -111,6 +113,8 @@ def ingest(
                 if time.monotonic() - touched >= _TOUCH_EVERY_S:
                     store.touch_run(run_id)
                     touched = time.monotonic()
+            if on_synced is not None:
+                on_synced(source.name, scope)
     except BaseException as exc:
         message = str(exc) or exc.__class__.__name__
         store.finish_run(run_id, "failed", counts.model_dump(), message)

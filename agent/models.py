@@ -9,9 +9,16 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    computed_field,
+    model_serializer,
+)
 
 SourceKind = Literal["snapshot", "chain", "archive"]
 ProposalState = Literal[
@@ -48,6 +55,55 @@ def utc(ts: int | float) -> datetime:
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LooseRecord(BaseModel):
+    """Stored JSON read back as a model: the keys Steward reads are typed, missing ones
+    default, keys it does not know (or a later version adds) are kept; a dump holds what
+    was set and nothing more, so the stored JSON does not change shape."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    @model_serializer(mode="wrap")
+    def _as_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        keep = self.model_fields_set | set(self.model_extra or {})
+        return {k: v for k, v in handler(self).items() if k in keep}
+
+
+class ProposalExtra(LooseRecord):
+    """Source-specific detail of a proposal. Typed: what Steward reads back; the rest (an
+    archive's provenance, EP numbers, vote counts per choice…) rides along verbatim."""
+
+    # on-chain proposals (connectors/chain/source.py, Governor archives)
+    chain_id: int | None = None
+    governor: str | None = None
+    """The governor's address (chain source) or name (archives)."""
+    governor_kind: str | None = None
+    proposal_id: str | int | None = None
+    created_block: int | None = None
+    tx: str | None = None
+    created_tx: str | None = None
+    vote_start: int | None = None
+    vote_end: int | None = None
+    raw_actions: list[Any] | None = None
+    """Verbatim targets, values, signatures and calldata, for a fork simulation."""
+    # decoded actions (`agent.decode.actions_extra`); their readers validate each item
+    actions: list[Any] | None = None
+    action_flags: list[Any] | None = None
+    # Snapshot
+    privacy: str | None = None
+    # added for the analyst (`agent.analysis.service.with_simulation`)
+    simulation_summary: str | None = None
+
+
+_V = TypeVar("_V")
+
+
+def required(value: _V | None, key: str) -> _V:
+    """A `ProposalExtra` value that must be there (a KeyError, as reading the dict was)."""
+    if value is None:
+        raise KeyError(key)
+    return value
 
 
 class Space(_Model):
@@ -94,7 +150,7 @@ class Proposal(_Model):
     outcome: str | None = None
     """The published result where the source states one (archives, chains)."""
     links: list[str] = Field(default_factory=list)
-    extra: dict[str, Any] = Field(default_factory=dict)
+    extra: ProposalExtra = Field(default_factory=ProposalExtra)
     """Source-specific detail kept verbatim (e.g. an archive's provenance)."""
 
     @computed_field  # type: ignore[prop-decorator]

@@ -368,6 +368,30 @@ class RunSettings(_Section):
     stale_after_s: float = Field(1800.0, gt=0)
     """`steward status` calls a running service stale after this long without a heartbeat
     (make it longer than your slowest job)."""
+    http: str | None = None
+    """`HOST:PORT` to serve /healthz and /metrics on (`--http` overrides); port 0 picks a
+    free one. None: no HTTP server. Bound only where told: `0.0.0.0` exposes it."""
+    health_timeout_s: float = Field(2.0, gt=0, le=60)
+    """How long /healthz waits for each store's answer before calling it down."""
+
+    @field_validator("http")
+    @classmethod
+    def _listen_address(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            parse_listen(value)
+            return value.strip()
+        return None
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """`HOST:PORT` (`[::1]:PORT` for IPv6) → (host, port); a clear error otherwise."""
+    host, sep, port = value.strip().rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(
+            f"{value!r} is not HOST:PORT (e.g. 127.0.0.1:9464; port 0 picks a free one)"
+        )
+    return host, int(port)
 
 
 _SIGNAL_FIELDS = {

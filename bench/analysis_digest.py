@@ -25,11 +25,11 @@ from analysis_speed import StageClock
 from bench_common import Json
 
 from agent.analysis.decide import choice_for
-from agent.analysis.models import Assessment
 from agent.analysis.policy import Policy
 from agent.digest import build_digest, render, split_for_discord
 from agent.digest.discord import DISCORD_LIMIT
 from agent.models import Proposal
+from agent.records.assessment import Assessment
 from agent.store import RecordStore
 
 # ---- 2. digest time for 50 proposals ----------------------------------------

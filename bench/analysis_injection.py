@@ -14,11 +14,11 @@ from bench_common import Json
 
 from agent.analysis.decide import capping
 from agent.analysis.injection import detect_injection
-from agent.analysis.models import Assessment
 from agent.analysis.offline import OfflineAnalyst
 from agent.analysis.policy import Policy
 from agent.analysis.service import analyse
 from agent.models import Proposal
+from agent.records.assessment import Assessment
 from agent.store import RecordStore
 from connectors.embeddings import SentenceTransformerEmbedder
 

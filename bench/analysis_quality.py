@@ -22,10 +22,10 @@ from bench_common import Json
 
 from agent.analysis.decide import MIN_QUOTE_CHARS
 from agent.analysis.facts import extract_facts
-from agent.analysis.models import Assessment, Facts
 from agent.analysis.offline import OfflineAnalyst, candidate_sentences
 from agent.analysis.policy import Policy
 from agent.models import Proposal
+from agent.records.assessment import Assessment, Facts
 from agent.store import RecordStore
 
 

@@ -32,12 +32,12 @@ from bench_common import (
 from agent.analysis import service
 from agent.analysis.facts import extract_facts
 from agent.analysis.injection import detect_injection
-from agent.analysis.models import Assessment
 from agent.analysis.offline import OfflineAnalyst, candidate_sentences
 from agent.analysis.policy import Policy
 from agent.analysis.service import analyse
 from agent.ingest import ingest
 from agent.models import Proposal
+from agent.records.assessment import Assessment
 from agent.store import RecordStore
 from connectors.archive import ArchiveSource
 from connectors.embeddings import SentenceTransformerEmbedder
@@ -114,7 +114,7 @@ def warm_up(embedder: SentenceTransformerEmbedder) -> Json:
 
 def _ep_order(p: Proposal) -> list[tuple[int, str]]:
     """EP numbers in numeric order (`1.10` after `1.9`), whatever their parts are."""
-    parts = str(p.extra.get("ep", "")).split(".")
+    parts = str(p.extra.model_dump().get("ep", "")).split(".")
     return [(int(x), "") if x.isdigit() else (1 << 30, x) for x in parts]
 
 

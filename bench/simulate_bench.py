@@ -33,8 +33,8 @@ from web3 import Web3  # noqa: E402
 
 from agent.decode.models import RawAction  # noqa: E402
 from agent.ingest import ingest  # noqa: E402
+from agent.records.simulation import SimulationRequest  # noqa: E402
 from agent.settings import ChainSettings  # noqa: E402
-from agent.simulate.models import SimulationRequest  # noqa: E402
 from agent.simulate.service import MAX_PER_RUN, SimulationService  # noqa: E402
 from agent.store import RecordStore  # noqa: E402
 from connectors.chain.rpc import ChainRpc  # noqa: E402

@@ -341,6 +341,13 @@ class ChromaIndex:
     def count(self) -> int:
         return sum(int(col.count()) for col in self._existing([self._main, self._flagged]))
 
+    def heartbeat(self) -> None:
+        """One round trip to the server (a no-op on disk for the embedded client)."""
+        try:
+            self._client.heartbeat()
+        except Exception as exc:  # chromadb raises plain Exceptions for connection errors
+            raise StoreError(f"the Chroma server does not answer ({type(exc).__name__})") from exc
+
 
 def _missing() -> tuple[type[Exception], ...]:
     """What Chroma raises for a collection that does not exist (it changed across versions)."""

@@ -25,7 +25,7 @@ def test_ens_archive_imports_every_proposal(store: RecordStore) -> None:
     p = store.get("archive:ens.eth:ep0.1").proposal
     assert p.title.startswith("[EP0.1]") and p.outcome == "Passed" and p.state == "closed"
     assert p.discussion == "https://discuss.ens.domains/t/6307"
-    assert p.extra["snapshot_id"].startswith("0xfe73d1b0")
+    assert str(p.extra.model_dump()["snapshot_id"]).startswith("0xfe73d1b0")
     assert p.author == "fireeyesdao"
     again = ingest(ArchiveSource(ENS_ARCHIVE), store)
     assert (again.new, again.unchanged) == (0, 129)
@@ -112,8 +112,8 @@ def test_governor_archives_bring_proposals_actions_and_votes(store: RecordStore)
     p = store.get(f"archive:aave:{AAVE_GOV}:3").proposal
     assert (p.space, p.state, p.choices) == ("aave", "executed", ["For", "Against", "Abstain"])
     assert p.created is not None and p.end is not None and p.end > p.created
-    assert p.extra["actions"][0]["function"].startswith("execute(address")
-    assert {f["kind"] for f in p.extra["action_flags"]} >= {"unknown_target"}
+    assert (p.extra.actions or [{}])[0]["function"].startswith("execute(address")
+    assert {f["kind"] for f in p.extra.action_flags or []} >= {"unknown_target"}
     votes = store.votes(p.uid)
     assert votes and {v.choice for v in votes} <= {1, 2, 3}
     assert all(v.created >= p.created for v in votes)

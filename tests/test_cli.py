@@ -119,7 +119,7 @@ def test_help_starts_without_heavy_imports() -> None:
     code = (
         "import sys; from agent.cli.main import app; "
         "heavy = [m for m in ('torch', 'sentence_transformers', 'chromadb', 'transformers', "
-        "'web3', 'eth_account', 'sqlalchemy', 'langchain_core', 'discord') "
+        "'web3', 'eth_account', 'sqlalchemy', 'langchain_core', 'discord', 'prometheus_client') "
         "if m in sys.modules]; print(heavy)"
     )
     out = subprocess.run(

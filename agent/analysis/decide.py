@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from agent.analysis.models import (
+from agent.analysis.policy import Policy
+from agent.models import Proposal
+from agent.records.assessment import (
     Assessment,
     Draft,
     Facts,
@@ -20,8 +22,6 @@ from agent.analysis.models import (
     Provenance,
     Recommendation,
 )
-from agent.analysis.policy import Policy
-from agent.models import Proposal
 
 _WS = re.compile(r"\s+")
 MIN_QUOTE_CHARS = 12

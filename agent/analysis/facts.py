@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
-from agent.analysis.models import Amount, Facts
+from agent.records.assessment import Amount, Facts
 
 _KNOWN = "ETH WETH USDC USDT DAI ENS UNI COMP AAVE ARB OP GTC SNX MKR CELO YFI LUSD stETH wstETH"
 DEFAULT_SYMBOLS: frozenset[str] = frozenset(f"{_KNOWN} GHO BTC WBTC SAFE EURe".split())

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from agent.analysis.models import Position
 from agent.analysis.outcomes import outcome_position
 from agent.chunking import clean_text
 from agent.models import Proposal, Vote
 from agent.ports import Embedder, VectorIndex
+from agent.records.assessment import Position
 from agent.store import RecordStore
 
 _OVERFETCH = 6

@@ -26,7 +26,7 @@ from agent.analysis.injection_rules import FOLLOW as _FOLLOW
 from agent.analysis.injection_rules import RULES as _RULES
 from agent.analysis.injection_rules import Kind
 from agent.analysis.injection_rules import Rule as _Rule
-from agent.analysis.models import InjectionFinding
+from agent.records.assessment import InjectionFinding
 
 Hit = tuple[Kind, str, str]
 """(kind, dedupe key, excerpt)."""

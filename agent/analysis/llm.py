@@ -14,13 +14,13 @@ import json
 from typing import Any
 
 from agent.analysis.injection import neutralise
-from agent.analysis.models import Draft, Facts, HardRuleResult
 from agent.analysis.policy import Policy
 from agent.analysis.prompts import Prompt, load_prompt, prompts_hash
 from agent.analysis.service import AnalysisError
 from agent.analysis.tools import AnalysisTools
 from agent.decode.stored import action_briefs
 from agent.models import Proposal
+from agent.records.assessment import Draft, Facts, HardRuleResult
 
 CHARS_PER_TOKEN = 3.5  # conservative for English + Markdown; errs toward more parts
 
@@ -97,7 +97,7 @@ class LLMAnalyst:
             choices=json.dumps(proposal.choices, ensure_ascii=False),
             facts=facts.model_dump_json(),
             decoded_actions="\n".join(action_briefs(proposal.extra)),
-            simulation=str(proposal.extra.get("simulation_summary", "")),
+            simulation=proposal.extra.simulation_summary or "",
             hard_rules=json.dumps([r.model_dump() for r in hard_rules]),
             who_decides=self.tools.who_decides(proposal) if self.tools else "",
             partial_notes=notes,

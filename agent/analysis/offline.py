@@ -13,10 +13,10 @@ import re
 from collections import OrderedDict
 from collections.abc import Sequence
 
-from agent.analysis.models import Category, Draft, Facts, HardRuleResult, PrincipleFinding
 from agent.analysis.policy import Policy
 from agent.models import Proposal
 from agent.ports import Embedder
+from agent.records.assessment import Category, Draft, Facts, HardRuleResult, PrincipleFinding
 
 VERSION = "offline-2"
 _PASSAGE_CACHE = 256  # proposals whose sentence vectors are kept (~34 x 1.5 KB each)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from agent.analysis.models import Position
 from agent.analysis.policy import ChoiceMap
 from agent.models import Proposal
+from agent.records.assessment import Position
 
 _PASSED = re.compile(r"\b(pass(ed)?|executed|implemented|accepted|approved|succeeded|queued)\b")
 _REJECTED = re.compile(r"\b(reject(ed)?|defeated|failed|quorum not reached)\b")

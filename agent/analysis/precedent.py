@@ -22,7 +22,11 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from agent.analysis.history import History
-from agent.analysis.models import (
+from agent.analysis.offline import _lead, candidate_sentences, categorise, strip_comments
+from agent.analysis.outcomes import vote_position
+from agent.analysis.policy import Policy
+from agent.models import Proposal
+from agent.records.assessment import (
     Draft,
     Facts,
     HardRuleResult,
@@ -30,10 +34,6 @@ from agent.analysis.models import (
     Precedent,
     Recommendation,
 )
-from agent.analysis.offline import _lead, candidate_sentences, categorise, strip_comments
-from agent.analysis.outcomes import vote_position
-from agent.analysis.policy import Policy
-from agent.models import Proposal
 
 VERSION = "precedent-1"
 NEIGHBOURS = 8
@@ -79,7 +79,7 @@ class PrecedentAnalyst:
         flags = [f"asks for {a.text}" for a in facts.amounts[:3]]
         flags += [
             f"action {f.get('action')}: {f.get('detail')}"
-            for f in proposal.extra.get("action_flags") or []
+            for f in proposal.extra.action_flags or []
             if isinstance(f, dict) and f.get("severity") == "high"
         ][:3]
         return Draft(

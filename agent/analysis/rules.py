@@ -2,7 +2,7 @@
 
 A failed rule forces its outcome (AGAINST, or ABSTAIN for a conflict of
 interest) whatever an analyst thinks, and always asks for a human. Decoded
-on-chain actions (`Proposal.extra["actions"]`) are facts too, and trusted: what
+on-chain actions (`Proposal.extra.actions`) are facts too, and trusted: what
 a proposal executes counts whatever its text says.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from agent.analysis.models import Facts, HardRuleResult
 from agent.analysis.policy import Policy
 from agent.decode.models import DecodedAction
 from agent.decode.stored import (
@@ -23,6 +22,7 @@ from agent.decode.stored import (
     upgrades,
 )
 from agent.models import Proposal
+from agent.records.assessment import Facts, HardRuleResult
 from agent.simulate.flows import SimulatedFlows
 
 _UPGRADE = re.compile(

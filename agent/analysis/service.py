@@ -16,13 +16,13 @@ from pydantic import BaseModel, ConfigDict
 from agent.analysis.decide import finalise
 from agent.analysis.facts import extract_facts
 from agent.analysis.injection import detect_injection
-from agent.analysis.models import Assessment, Draft, Facts, HardRuleResult
 from agent.analysis.policy import Policy
 from agent.analysis.rules import evaluate_hard_rules
 from agent.errors import StewardError
 from agent.models import Proposal
+from agent.records.assessment import Assessment, Draft, Facts, HardRuleResult
+from agent.records.simulation import SimulationReport
 from agent.simulate.flows import current_flows, escalations, summary
-from agent.simulate.models import SimulationReport
 from agent.store import RecordStore
 
 
@@ -143,4 +143,5 @@ def with_simulation(proposal: Proposal, report: SimulationReport | None) -> Prop
     if report is None or report.content_hash != proposal.content_hash:
         return proposal
     line = summary(report, set(report.dao) or None)
-    return proposal.model_copy(update={"extra": {**proposal.extra, "simulation_summary": line}})
+    extra = proposal.extra.model_copy(update={"simulation_summary": line})
+    return proposal.model_copy(update={"extra": extra})

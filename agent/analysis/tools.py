@@ -108,7 +108,7 @@ class AnalysisTools:
         stored = self.store.get(uid)
         if stored is None or self._hidden(stored.proposal.created):
             return _untrusted({"error": f"no proposal {uid}"})
-        actions = stored.proposal.extra.get("actions")
+        actions = stored.proposal.extra.actions
         return _untrusted(
             actions
             if actions

@@ -14,17 +14,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.errors import ConfigError, StewardError
+from agent.observe import NullObserver, Observer, vote_reporter
 from agent.ports import Embedder, ProposalSource, VectorIndex
 from agent.settings import Settings
 from agent.store import RecordStore
 
 if TYPE_CHECKING:
-    from agent.analysis.models import Assessment
     from agent.analysis.policy import Policy
     from agent.analysis.service import Analyst
     from agent.analysis.tools import AsOf
     from agent.chat.ask import Answer
     from agent.models import Proposal
+    from agent.records.assessment import Assessment
     from agent.settings import ChainSettings, DelegateSettings
     from agent.simulate.service import SimulationService, Simulator
     from agent.voters.service import VoterFigures
@@ -34,10 +35,15 @@ if TYPE_CHECKING:
 
 
 class App:
-    """Everything a command needs, built lazily from one Settings object."""
+    """Everything a command needs, built lazily from one Settings object.
 
-    def __init__(self, settings: Settings) -> None:
+    `observer` hears what the connectors and the service do (`steward run --http` sets
+    `agent.metrics.Metrics` before building anything); by default nobody listens.
+    """
+
+    def __init__(self, settings: Settings, *, observer: Observer | None = None) -> None:
         self.settings = settings
+        self.observer: Observer = observer or NullObserver()
         self._embedder: Embedder | None = None
 
     @cached_property
@@ -70,7 +76,9 @@ class App:
         from connectors.snapshot import HubClient, SnapshotSource
 
         cfg = self.settings.snapshot
-        return SnapshotSource(HubClient.from_settings(cfg), cfg, spaces or cfg.spaces)
+        return SnapshotSource(
+            HubClient.from_settings(cfg, observer=self.observer), cfg, spaces or cfg.spaces
+        )
 
     def chain_sources(
         self, chains: list[str], governors: list[str] | None = None
@@ -95,7 +103,8 @@ class App:
             mine = [g.name for g in cfg.governors if not wanted or g.name in wanted]
             if not mine:
                 continue
-            sources.append(ChainSource(ChainRpc.from_settings(cfg), cfg, mine))
+            rpc = ChainRpc.from_settings(cfg, observer=self.observer)
+            sources.append(ChainSource(rpc, cfg, mine))
         missing = wanted - {g for s in sources for g in s.scopes()}
         if missing:
             raise ConfigError(f"no governor named {', '.join(sorted(missing))} on those chains")
@@ -114,9 +123,9 @@ class App:
 
     def discord_bot(self, voting: VotingService | None = None) -> StewardBot:
         """The Discord bot: commands, scheduled posts and, with `voting`, approvals."""
-        from connectors.discord_bot.bot import build_bot
+        from agent.app.discord import discord_bot
 
-        return build_bot(self, voting=voting)
+        return discord_bot(self, voting)
 
     def webhook_sender(self) -> Any:
         """The Discord webhook poster (`discord.webhook_url`); close it when done."""
@@ -231,11 +240,11 @@ class App:
         """The voting loop over this data directory (`live=False`: everything dry-run)."""
         from agent.analysis.service import analyse
         from agent.app.vote_sinks import VoteSinks
-        from agent.store.audit_log import AuditLog
         from agent.voting.audit import head_path
+        from agent.voting.audit_log import AuditLog
         from agent.voting.service import VotingService
 
-        sinks = VoteSinks(self.settings)
+        sinks = VoteSinks(self.settings, observer=self.observer)
         policies: dict[str, Policy] = {}
 
         def policy(path: str) -> Policy:
@@ -256,7 +265,11 @@ class App:
             policy=policy,
             analyse=assess,
             sink_for=sinks,
-            audit=AuditLog(self.store.engine, head_path(self.settings.home)),
+            audit=AuditLog(
+                self.store.engine,
+                head_path(self.settings.home),
+                on_append=vote_reporter(self.observer),
+            ),
             secrets=sinks.secrets,
             live=live,
             track_record=lambda d: self.track_record(d),
@@ -304,6 +317,14 @@ class App:
             self.__dict__["_analyst"] = self.analyst()
         analyst: Analyst = self.__dict__["_analyst"]
         return analyst
+
+    def readiness_checks(self) -> dict[str, Callable[[], None]]:
+        """For /healthz: one cheap question to each store; each raises when unanswered.
+        The vector store is opened on first ask, so one down at start-up is retried."""
+        return {
+            "record store": lambda: self.store.ping(),
+            "vector store": lambda: self.index.heartbeat(),
+        }
 
     def close(self) -> None:
         if "store" in self.__dict__:

@@ -12,6 +12,7 @@ from typing import Any
 
 from agent.errors import ConfigError
 from agent.models import Proposal
+from agent.observe import RequestObserver
 from agent.settings import ChainSettings, DelegateSettings, GovernorSettings, Settings
 from agent.voting.ports import VoteSink
 
@@ -19,8 +20,9 @@ from agent.voting.ports import VoteSink
 class VoteSinks:
     """Callable `(delegate, proposal) -> VoteSink | None` for the voting service."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, observer: RequestObserver | None = None) -> None:
         self.settings = settings
+        self._observer = observer
         self._signers: dict[str, Any] = {}
         self._sinks: dict[tuple[str, str], VoteSink] = {}
 
@@ -72,7 +74,7 @@ class VoteSinks:
         from connectors.snapshot.sequencer import SequencerClient
         from connectors.snapshot.vote_sink import SnapshotVoteSink
 
-        hub = HubClient.from_settings(self.settings.snapshot)
+        hub = HubClient.from_settings(self.settings.snapshot, observer=self._observer)
         sequencer = SequencerClient(self.settings.voting.sequencer_url)
         return SnapshotVoteSink(
             hub,
@@ -97,7 +99,7 @@ class VoteSinks:
         from connectors.chain.vote_sink import ChainVoteSink
         from connectors.chain.vote_tx import ChainVoter
 
-        rpc = ChainRpc.from_settings(chain)
+        rpc = ChainRpc.from_settings(chain, observer=self._observer)
         fees = self.settings.voting.chain
         voter = ChainVoter(
             rpc,

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from agent.analysis.models import Position, Precedent, Recommendation
 from agent.backtest.metrics import Metrics
+from agent.records.assessment import Position, Precedent, Recommendation
 
 
 class Case(BaseModel):

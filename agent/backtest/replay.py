@@ -12,14 +12,14 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from agent.analysis.models import Position
 from agent.analysis.outcomes import outcome_position, vote_position
 from agent.analysis.policy import Policy
 from agent.analysis.service import Analyst, analyse
 from agent.backtest.metrics import flip_rate, score
 from agent.backtest.models import BacktestReport, Case, Identity
 from agent.errors import NotFound
-from agent.models import Proposal
+from agent.models import Proposal, ProposalExtra
+from agent.records.assessment import Position
 from agent.store import RecordStore
 
 _RESULT_KEYS = ("voter_counts",)
@@ -27,7 +27,8 @@ _RESULT_KEYS = ("voter_counts",)
 
 def blind(p: Proposal) -> Proposal:
     """The proposal as it looked when it opened: no state, tally, outcome or vote counts."""
-    extra = {k: v for k, v in p.extra.items() if k not in _RESULT_KEYS}
+    kept = {k: v for k, v in p.extra.model_dump().items() if k not in _RESULT_KEYS}
+    extra = ProposalExtra.model_validate(kept)
     return p.model_copy(
         update={
             "state": "active",
@@ -145,8 +146,8 @@ def backtest(
 
 
 def _tx_link(p: Proposal) -> str | None:
-    tx = p.extra.get("created_tx") or p.extra.get("tx")
-    if p.extra.get("chain_id", 1) != 1:
+    tx = p.extra.created_tx or p.extra.tx
+    if p.extra.chain_id not in (None, 1):
         return None
     return f"https://etherscan.io/tx/{tx}" if isinstance(tx, str) and tx.startswith("0x") else None
 

@@ -16,8 +16,8 @@ from agent.chat.models import EMBED_TOTAL_LIMIT, Embed, EmbedField, Message
 from agent.chat.text import embed_url, plain, safe, stamp, truncate
 from agent.digest.render import conf
 from agent.models import Proposal
+from agent.records.decision import Decision, DecisionStatus
 from agent.settings import DelegateSettings
-from agent.store.decisions import Decision, DecisionStatus
 from agent.voting.guardrails import timing
 
 _COLOUR = {"FOR": 0x2ECC71, "AGAINST": 0xE74C3C, "ABSTAIN": 0x95A5A6, "NONE": 0x5865F2}
@@ -106,25 +106,25 @@ def resume_message(resumed: bool, by: str) -> Message:
 
 # ---- pieces -------------------------------------------------------------------------
 def _embed(decision: Decision, proposal: Proposal | None, deadline: datetime | None) -> Embed:
-    recommendation = str(decision.data.get("recommendation") or "")
+    recommendation = decision.data.recommendation or ""
     fields = [EmbedField(name="Recommendation", value=_recommendation(decision))]
-    track = decision.data.get("track_record")
-    if isinstance(track, dict):
+    track = decision.data.track_record
+    if track is not None:
         fields.append(EmbedField(name="Track record", value=truncate(_track(track), 1024)))
-    flags = _flags(proposal.extra.get("action_flags") if proposal else None)
+    flags = _flags(proposal.extra.action_flags if proposal else None)
     if flags:
         fields.append(EmbedField(name="Decoded action flags", value=truncate(flags, 1024)))
     if deadline and decision.status in ("awaiting_approval", "scheduled"):
         verb = "Approve before" if decision.status == "awaiting_approval" else "Veto before"
         fields.append(EmbedField(name="Deadline", value=f"{verb} {stamp(deadline, 'f')}"))
-    digest = re.sub(r"[^0-9A-Za-z:]", "", str(decision.data.get("provenance_hash") or ""))
+    digest = re.sub(r"[^0-9A-Za-z:]", "", decision.data.provenance_hash or "")
     if digest:
         fields.append(EmbedField(name="Provenance", value=f"`sha256:{digest[:80]}`"))
     title = safe(proposal.title, 256) if proposal else ""
     footer = plain(f"{decision.proposal_uid} · decision {decision.id}", 300)
     used = len(title) + len(footer) + sum(len(f.name) + len(f.value) for f in fields)
     budget = min(SUMMARY_LIMIT, EMBED_TOTAL_LIMIT - used - 10)
-    summary = str(decision.data.get("summary") or "")
+    summary = decision.data.summary or ""
     live = decision.status in ("awaiting_approval", "scheduled", "approved")
     return Embed(
         title=title or "(proposal not stored)",
@@ -147,7 +147,7 @@ def _track(track: dict[str, object]) -> str:
 
 
 def _recommendation(decision: Decision) -> str:
-    recommendation = str(decision.data.get("recommendation") or "")
+    recommendation = decision.data.recommendation or ""
     icon = _ICON.get(recommendation, "❔")
     text = f"{icon} **{safe(recommendation, 20) or 'none'}**"
     if decision.choice_label:
@@ -158,7 +158,7 @@ def _recommendation(decision: Decision) -> str:
 def _vote(decision: Decision) -> str:
     if decision.choice_label:
         return f"“{safe(decision.choice_label, 100)}”"
-    return f"**{safe(str(decision.data.get('recommendation') or 'no choice'), 20)}**"
+    return f"**{safe(decision.data.recommendation or 'no choice', 20)}**"
 
 
 def _who(by: str | None) -> str:
@@ -170,7 +170,7 @@ def _who(by: str | None) -> str:
 
 
 def _blockers(decision: Decision) -> str:
-    codes = [str(b.get("code")) for b in decision.data.get("blockers") or [] if isinstance(b, dict)]
+    codes = [b.code for b in decision.data.blockers]
     return safe(", ".join(c.replace("_", " ") for c in codes), 300) or "a guardrail stopped it"
 
 

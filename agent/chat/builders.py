@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from agent.analysis.models import Assessment
 from agent.analysis.policy import Policy
 from agent.chat.ask import Answer
 from agent.chat.models import EMBED_TOTAL_LIMIT, Embed, EmbedField, Message
@@ -20,6 +19,7 @@ from agent.digest.build import Digest
 from agent.digest.discord import split_for_discord
 from agent.digest.render import bar, conf, left, num, share, to_markdown
 from agent.models import Proposal
+from agent.records.assessment import Assessment
 from agent.store.records import StoredProposal
 
 DESCRIPTION_LIMIT = 4096

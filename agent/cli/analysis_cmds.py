@@ -46,7 +46,8 @@ def register(app: typer.Typer, open_app: object) -> None:
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """Analyse proposals against the delegate's policy (cached until something changes)."""
-        from agent.analysis.service import AnalysisError, analyse
+        from agent import steps
+        from agent.analysis.service import AnalysisError
         from agent.cli import render_analysis
         from agent.cli.progress import RichProgress
 
@@ -68,20 +69,20 @@ def register(app: typer.Typer, open_app: object) -> None:
                 ]
             analyst = application.analyst()
             cap = application.confidence_cap(analyst, pol)
-            rows, failures = [], []
             with RichProgress(err_console()) as progress:
-                progress.start("analyse", total=len(proposals))
-                for p in proposals:
-                    try:
-                        rows.append(
-                            (
-                                p.title,
-                                analyse(p, pol, analyst, store, confidence_cap=cap, force=force),
-                            )
-                        )
-                    except AnalysisError as exc:
-                        failures.append((p.uid, str(exc)))
-                    progress.advance("analyse", 1)
+                done = steps.analyse_each(
+                    application,
+                    proposals,
+                    pol,
+                    lambda: analyst,
+                    cap=cap,
+                    force=force,
+                    survive=AnalysisError,
+                    progress=progress,
+                    total=len(proposals),
+                )
+            rows = [(p.title, o) for p, o in done.outcomes]
+            failures = [(p.uid, str(exc)) for p, exc in done.failures]
             if as_json:
                 sys.stdout.write(
                     json.dumps(

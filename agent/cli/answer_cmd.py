@@ -16,7 +16,7 @@ from rich.markup import escape
 from agent.errors import NotFound
 
 if TYPE_CHECKING:
-    from agent.store.decisions import Decision
+    from agent.records.decision import Decision
     from agent.voting.service import VotingService
 
 DecisionArg = Annotated[

@@ -16,8 +16,8 @@ from agent.errors import NotFound
 
 if TYPE_CHECKING:
     from agent.app import App
-    from agent.store.audit_log import AuditLog
-    from agent.store.intents import IntentStore
+    from agent.voting.audit_log import AuditLog
+    from agent.voting.intent_store import IntentStore
     from agent.voting.models import AuditEntry, AuditReport, Intent
 
 audit_app = typer.Typer(help="The voting audit log: read, verify, export.", no_args_is_help=True)
@@ -83,14 +83,14 @@ def register(app: typer.Typer, open_app: object) -> None:
 
 
 def _audit(application: App) -> AuditLog:
-    from agent.store.audit_log import AuditLog
     from agent.voting.audit import head_path
+    from agent.voting.audit_log import AuditLog
 
     return AuditLog(application.store.engine, head_path(application.settings.home))
 
 
 def _intents(application: App) -> IntentStore:
-    from agent.store.intents import IntentStore
+    from agent.voting.intent_store import IntentStore
 
     return IntentStore(application.store.engine)
 

@@ -143,11 +143,11 @@ def ingest(
     as_json: JsonOpt = False,
 ) -> None:
     """Pull proposals and votes into the record store and the vector index."""
+    from agent import steps
     from agent.cli import render
     from agent.cli.progress import RichProgress
-    from agent.indexer import IndexCounts, sync_index
-    from agent.ingest import IngestCounts, IngestFailed, exclusive_ingest
-    from agent.ingest import ingest as run_ingest
+    from agent.indexer import IndexCounts
+    from agent.ingest import IngestFailed, exclusive_ingest
 
     err = err_console()
     with _app(ctx) as application, exclusive_ingest(application.settings.home):
@@ -166,31 +166,15 @@ def ingest(
         index_counts = None
         with RichProgress(err) as progress:
             try:
-                counts = IngestCounts()
-                for source in sources:
-                    counts = counts.plus(
-                        run_ingest(
-                            source,
-                            application.store,
-                            full=full,
-                            votes=not no_votes,
-                            progress=progress,
-                        )
-                    )
+                counts = steps.ingest_each(
+                    sources, application.store, full=full, votes=not no_votes, progress=progress
+                )
             except IngestFailed as exc:
                 err.print(f"[yellow]partial:[/] {exc.counts.model_dump()}")
                 raise
-            simulated = _simulate_after_ingest(application) if chain else []
-            if not no_index and not application.store.index_tasks():
-                index_counts = IndexCounts()  # nothing to do: don't even open Chroma
-            elif not no_index:
-                index_counts = sync_index(
-                    application.store,
-                    application.index,
-                    application.embedder_factory,
-                    application.settings.chunking,
-                    progress=progress,
-                )
+            simulated = steps.simulate_due(application) if chain else []
+            if not no_index:
+                index_counts = steps.index_due(application, progress=progress) or IndexCounts()
         if as_json:
             _print_json(
                 {
@@ -205,13 +189,6 @@ def ingest(
             render.ingest_summary(Console(), counts, index_counts)
             for report in simulated:
                 Console().print(f"simulation {report.uid}: {report.status} {report.why or ''}")
-
-
-def _simulate_after_ingest(application: App) -> list[Any]:
-    """Open proposals of chains with `simulate: true` whose report is missing or stale."""
-    if not any(c.simulate for c in application.settings.chains):
-        return []
-    return list(application.simulation_service().run_due())
 
 
 @app.command()

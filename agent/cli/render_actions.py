@@ -7,8 +7,6 @@ calldata, so it is put in `Text` objects (never parsed as rich markup).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
 
 from rich.console import RenderableType
 from rich.panel import Panel
@@ -17,6 +15,7 @@ from rich.tree import Tree
 
 from agent.decode.models import ActionFlag, DecodedAction, DecodedArg
 from agent.decode.stored import all_flags, stored_actions
+from agent.models import ProposalExtra
 
 SEVERITY_STYLE = {"high": "bold red", "warn": "yellow", "info": "dim"}
 _MARK = {"high": "‼", "warn": "!", "info": "·"}
@@ -24,9 +23,9 @@ MAX_ARGS_SHOWN = 12
 MAX_VALUE_CHARS = 160
 
 
-def actions_view(extra: Mapping[str, Any]) -> RenderableType | None:
+def actions_view(extra: ProposalExtra) -> RenderableType | None:
     """The decoded actions of `extra`, or None if there are none to show."""
-    if not extra.get("actions"):
+    if not extra.actions:
         return None
     actions = stored_actions(extra)
     if not actions:

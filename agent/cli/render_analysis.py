@@ -7,9 +7,9 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from agent.analysis.models import Assessment
 from agent.analysis.policy import Policy
 from agent.analysis.service import AnalysisOutcome
+from agent.records.assessment import Assessment
 
 _COLOUR = {"FOR": "green", "AGAINST": "red", "ABSTAIN": "yellow", "NONE": "blue"}
 

@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from agent.records.simulation import SimulationReport
 from agent.simulate.flows import summary
-from agent.simulate.models import SimulationReport
 
 
 def simulation(

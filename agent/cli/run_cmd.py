@@ -19,7 +19,6 @@ from agent.errors import ConfigError
 if TYPE_CHECKING:
     from agent.app import App
     from agent.voting.service import VotingService
-    from connectors.discord_bot.bot import StewardBot
 
 QUIET_LOGGERS = ("httpx", "httpx2", "httpcore")
 """They log every request URL at INFO, and a webhook URL carries its token."""
@@ -36,6 +35,14 @@ def register(app: typer.Typer, open_app: object) -> None:
             typer.Option("--once", help="Run every job once, then exit (1 if a job failed)."),
         ] = False,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+        http: Annotated[
+            str | None,
+            typer.Option(
+                "--http",
+                metavar="HOST:PORT",
+                help="Serve /healthz and /metrics here (port 0: any free port, logged).",
+            ),
+        ] = None,
     ) -> None:
         """Keep Steward running: ingest, analyse, vote and post on the `run:` schedule.
 
@@ -47,7 +54,10 @@ def register(app: typer.Typer, open_app: object) -> None:
         setup_logging(verbose)
         with open_app(ctx) as application:  # type: ignore[operator]
             ok = run_service(
-                application, once=once, bot=lambda voting: DiscordBot(application, voting)
+                application,
+                once=once,
+                bot=lambda voting: DiscordBot(application, voting),
+                http=http,
             )
         if not ok:
             err_console().print(
@@ -75,7 +85,7 @@ class DiscordBot:
             logging.getLogger(__name__).warning(
                 "discord.channels is empty: commands will answer nowhere"
             )
-        self.bot: StewardBot = application.discord_bot(voting)
+        self.bot = application.discord_bot(voting)
 
     async def start(self, token: str) -> None:
         import discord

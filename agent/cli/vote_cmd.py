@@ -16,7 +16,7 @@ from rich.markup import escape
 from agent.errors import NotFound
 
 if TYPE_CHECKING:
-    from agent.store.decisions import Decision
+    from agent.records.decision import Decision
     from agent.voting.service import TickReport, VotingService
 
 
@@ -150,7 +150,7 @@ def _render(
             )
     console.print("[bold]Delegated votes[/]")
     for d in _rows(service, only):
-        blockers = " ".join(b["code"] for b in d.data.get("blockers", []))
+        blockers = " ".join(b.code for b in d.data.blockers)
         outcome = report.outcomes.get(outcome_key(d.delegate, d.proposal_uid), "")
         stored = service.store.get(d.proposal_uid)
         title = stored.proposal.title if stored else d.proposal_uid

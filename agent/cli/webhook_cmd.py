@@ -28,8 +28,7 @@ def register(app: typer.Typer, open_app: object) -> None:
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """Post what is due (digest, alerts, reminders) to discord.webhook_url."""
-        from agent.chat.deliver import deliver, retry_unsent
-        from agent.chat.schedule import plan_posts
+        from agent import steps
 
         err = err_console()
         with open_app(ctx) as application:  # type: ignore[operator]
@@ -40,18 +39,15 @@ def register(app: typer.Typer, open_app: object) -> None:
             figures = application.voter_figures()
             with application.webhook_sender() as sender:
                 while True:
-                    retried = retry_unsent(application.store, sender)
-                    planned = plan_posts(
-                        application.store,
-                        settings,
-                        now=datetime.now(UTC),
-                        policy_id=policy_id,
-                        targets="webhook",
-                        figures=figures,
+                    done = steps.post_due(
+                        application,
+                        sender,
+                        now=lambda: datetime.now(UTC),
+                        policy_id=lambda: policy_id,
+                        figures=lambda: figures,
                     )
-                    report = deliver(planned, application.store, sender)
-                    posted = report.posted + retried.posted
-                    failed = {**retried.failed, **report.failed}
+                    report = done.delivered
+                    posted, failed = done.posted, done.failed
                     if as_json:
                         data = {
                             "posted": posted,

@@ -1,7 +1,7 @@
 """What goes into the decoder (raw Governor actions) and what comes out (decoded actions).
 
 Everything is frozen and JSON-safe: decoded actions are stored verbatim in
-`Proposal.extra["actions"]` and read back by the hard rules, the CLI and the chat.
+`Proposal.extra.actions` and read back by the hard rules, the CLI and the chat.
 """
 
 from __future__ import annotations

@@ -7,22 +7,22 @@ ever add failures to the text-based checks, never remove one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from pydantic import ValidationError
 
 from agent.decode.models import ActionFlag, DecodedAction
+from agent.models import ProposalExtra
 
 UNLIMITED = Decimal("Infinity")
 _MOVES = frozenset({"treasury_outflow", "stream", "eth_value"})
 """Money that leaves: transfers and allowances, streams (their full deposit), ether."""
 
 
-def stored_actions(extra: Mapping[str, Any]) -> list[DecodedAction]:
-    """The decoded actions in `extra["actions"]`; [] when absent or of another shape."""
-    raw = extra.get("actions")
+def stored_actions(extra: ProposalExtra) -> list[DecodedAction]:
+    """The decoded actions in `extra.actions`; [] when absent or of another shape."""
+    raw = extra.actions
     if not isinstance(raw, list):
         return []
     try:
@@ -107,7 +107,7 @@ def upgrades(actions: Sequence[DecodedAction]) -> list[ActionFlag]:
     return [flag for flag in all_flags(actions) if flag.kind == "upgrade"]
 
 
-def action_briefs(extra: Mapping[str, Any]) -> list[str]:
+def action_briefs(extra: ProposalExtra) -> list[str]:
     """One line per action (nested ones indented) with its flags: what a person or a
     prompt needs, without raw calldata (whose strings are attacker-chosen)."""
 
@@ -125,7 +125,7 @@ def action_briefs(extra: Mapping[str, Any]) -> list[str]:
 _KEY_KINDS = frozenset({*_MOVES, "upgrade", "delegatecall", "cross_chain", "oracle_change"})
 
 
-def key_action_briefs(extra: Mapping[str, Any], limit: int = 5) -> list[str]:
+def key_action_briefs(extra: ProposalExtra, limit: int = 5) -> list[str]:
     """The actions a delegate must see first (money leaving, upgrades, delegatecalls,
     messages to other chains, anything high), one line each, most severe first."""
     picked: list[tuple[int, str]] = []

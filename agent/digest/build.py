@@ -13,11 +13,11 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.analysis.models import Assessment, Recommendation
 from agent.decode.stored import key_action_briefs
 from agent.models import Proposal, ProposalState, SourceKind, Space
+from agent.records.assessment import Assessment, Recommendation
+from agent.records.simulation import SimulationReport
 from agent.simulate.flows import summary
-from agent.simulate.models import SimulationReport
 from agent.store.records import StoredProposal
 from agent.voters.models import Concentration
 from agent.voters.outcome import outcome_verdict

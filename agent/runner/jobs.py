@@ -1,8 +1,8 @@
 """The jobs of `steward run`: each a small function over the App that returns what it did.
 
-They are the CLI commands' steps without the printing (`ingest`, `analyze`,
-`vote`, `webhook`), so a job and its command never disagree. Each catches the
-failures it can survive part-way (one source down, one proposal the analyst
+They call the same steps as the CLI commands (`agent/steps.py`: ingest, analyse,
+post; `vote` is the voting service's tick), so a job and its command never disagree.
+Each catches the failures it can survive part-way (one source down, one proposal the analyst
 chokes on) and reports them as `errors`; anything else reaches the Runner.
 """
 
@@ -100,38 +100,26 @@ def ingest_and_index(app: App, sources: list[ProposalSource], *, index: bool) ->
 def _ingest_and_index(
     app: App, sources: list[ProposalSource], result: IngestResult, *, index: bool
 ) -> None:
-    from agent.indexer import sync_index
-    from agent.ingest import IngestFailed, ingest
+    from agent import steps
 
-    for source in sources:
-        try:
-            result.ingest = result.ingest.plus(ingest(source, app.store))
-        except IngestFailed as exc:
-            result.ingest = result.ingest.plus(exc.counts)
-            result.errors.append(str(exc))
-    simulate_due(app, result)
-    if index and app.store.index_tasks():  # nothing to do: don't even open Chroma
-        try:
-            result.index = sync_index(
-                app.store, app.index, app.embedder_factory, app.settings.chunking
-            )
-        except StewardError as exc:
-            result.errors.append(f"index: {exc}")
-
-
-def simulate_due(app: App, result: IngestResult) -> None:
-    """Chains with `simulate: true`: simulate open proposals whose report is missing or
-    stale; each ends in a stored report (a "not simulated: why" counts as one)."""
-    if not any(c.simulate for c in app.settings.chains):
-        return
+    result.ingest = steps.ingest_each(
+        sources, app.store, errors=result.errors, on_synced=app.observer.ingest_synced
+    )
     try:
-        for report in app.simulation_service().run_due():
+        for report in steps.simulate_due(app):
             if report.simulated:
                 result.simulated += 1
             else:
                 result.not_simulated += 1  # the why is stored with the proposal
     except StewardError as exc:
         result.errors.append(f"simulate: {exc}")
+    if index:
+        try:
+            result.index = steps.index_due(app)
+            if result.index is not None:
+                app.observer.embedded(result.index.computed_embeddings)
+        except StewardError as exc:
+            result.errors.append(f"index: {exc}")
 
 
 # ---- analyse -----------------------------------------------------------------
@@ -179,7 +167,7 @@ def needs_analysis(
 
 def analyse_due(app: App, analyst: Callable[[], Analyst], *, now: datetime) -> AnalyseResult:
     """Assess what `needs_analysis` for every policy in use; the analyst is built on first need."""
-    from agent.analysis.service import analyse
+    from agent import steps
 
     ended_after = now - timedelta(days=app.settings.run.analyse_ended_within_days)
     proposals = app.store.proposals()
@@ -191,23 +179,15 @@ def analyse_due(app: App, analyst: Callable[[], Analyst], *, now: datetime) -> A
             _error(result, f"policy {path}: {exc}")
             continue
         result.policies += 1
-        for p in proposals:
-            if not needs_analysis(p, policy, app.store, scope, ended_after):
-                continue
-            try:
-                who = analyst()
-                cap = app.confidence_cap(who, policy)
-                outcome = analyse(p, policy, who, app.store, confidence_cap=cap)
-            except StewardError as exc:
-                result.failed += 1
-                _error(result, f"{p.uid} ({policy.id}): {exc}")
-                continue
-            if outcome.status == "cached":
-                result.cached += 1
-            elif outcome.status == "new":
-                result.new += 1
-            else:
-                result.refreshed += 1
+        due = (p for p in proposals if needs_analysis(p, policy, app.store, scope, ended_after))
+        done = steps.analyse_each(app, due, policy, analyst)
+        statuses = Counter(outcome.status for _, outcome in done.outcomes)
+        result.new += statuses["new"]
+        result.refreshed += statuses["refreshed"]
+        result.cached += statuses["cached"]
+        result.failed += len(done.failures)
+        for p, failure in done.failures:
+            _error(result, f"{p.uid} ({policy.id}): {failure}")
     return result
 
 
@@ -227,26 +207,24 @@ def vote(service: VotingService) -> VoteResult:
 
 def post_webhook(app: App, sender: Sender, *, now: datetime) -> PostResult:
     """What `steward webhook` does once: resend what is owed, then post what is due."""
-    from agent.chat.deliver import deliver, retry_unsent
-    from agent.chat.schedule import plan_posts
+    from agent import steps
 
-    retried = retry_unsent(app.store, sender)
-    planned = plan_posts(
-        app.store,
-        app.settings.discord,
-        now=now,
-        policy_id=app.policy().id,
-        targets="webhook",
-        figures=app.voter_figures(),
+    done = steps.post_due(
+        app,
+        sender,
+        now=lambda: now,
+        policy_id=lambda: app.policy().id,
+        figures=app.voter_figures,
     )
-    report = deliver(planned, app.store, sender)
-    failed = {**retried.failed, **report.failed}
+    failed = done.failed
     result = PostResult(
-        posted=len(retried.posted) + len(report.posted),
+        posted=len(done.posted),
         failed=len(failed),
-        skipped=len(report.skipped),
-        retry_after_s=max(retried.retry_after or 0.0, report.retry_after or 0.0) or None,
+        skipped=len(done.delivered.skipped),
+        retry_after_s=max(done.retried.retry_after or 0.0, done.delivered.retry_after or 0.0)
+        or None,
     )
+    app.observer.posted(result.posted, result.failed)
     for key, error in failed.items():
         _error(result, f"{key}: {error}")
     return result

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, Field
 
 from agent.errors import StewardError
+from agent.observe import NullObserver, Observer
 from agent.runner.health import Heartbeat, JobHealth, Posting
 from agent.voting.intents import redact
 
@@ -71,8 +72,10 @@ class Runner:
         describe: Callable[[BaseException], str] = describe_error,
         idle_s: float = 30.0,
         posting: Posting = "none",
+        observer: Observer | None = None,
     ) -> None:
         self.jobs = list(jobs)
+        self._observer = observer or NullObserver()
         self.stop = stop or threading.Event()
         self._beat_to = beat
         self._clock, self._now = clock, now
@@ -136,6 +139,7 @@ class Runner:
         finished = self._clock()
         counts = result.counts() if result else {}
         self.heartbeat.jobs[job.name].record(at, finished - started, counts, error)
+        self._observer.job_done(job.name, error is None, finished - started)
         self.heartbeat.job = self.heartbeat.job_since = None
         self._schedule(job, started, finished, result)
         if error:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from agent.chat.deliver import Sender
-from agent.errors import StewardError
+from agent.errors import ConfigError, StewardError
 from agent.runner.health import HeartbeatFile, Posting
 from agent.runner.jobs import ingest_sources, plan_jobs
 from agent.runner.loop import Runner, describe_error
@@ -30,6 +30,7 @@ from agent.voting.lock import LockHeld, instance_lock
 
 if TYPE_CHECKING:
     from agent.app import App
+    from agent.runner.http_server import OpsServer
     from agent.settings import Settings
     from agent.voting.service import VotingService
 
@@ -87,11 +88,14 @@ def known_secrets(settings: Settings) -> list[str]:
     return [*out, str(password)] if password else out
 
 
-def run_service(app: App, *, once: bool = False, bot: BotFactory | None = None) -> bool:
+def run_service(
+    app: App, *, once: bool = False, bot: BotFactory | None = None, http: str | None = None
+) -> bool:
     """Run until a signal (or one pass with `once`); True when the last pass had no failure.
 
     `bot` builds the chat bot around the voting service; it is used only when a
     bot token is configured and not with `once` (the bot posts on its own clock).
+    `http` (else `run.http`): `HOST:PORT` for /healthz and /metrics, served while it runs.
     """
     home = app.settings.home
     try:
@@ -99,7 +103,8 @@ def run_service(app: App, *, once: bool = False, bot: BotFactory | None = None) 
     except LockHeld as held:
         raise AlreadyRunning(held, home) from None
     try:
-        return _run_locked(app, once=once, bot=bot)
+        with serve_ops(app, http or app.settings.run.http):
+            return _run_locked(app, once=once, bot=bot)
     finally:
         lock.release()
 
@@ -121,6 +126,7 @@ def _run_locked(app: App, *, once: bool, bot: BotFactory | None) -> bool:
         beat=HeartbeatFile(home=settings.home).write,
         describe=partial(describe_error, secrets=secrets),
         posting=mode,
+        observer=app.observer,
     )
     log.info("steward run: jobs %s, posting %s", ", ".join(j.name for j in runner.jobs), mode)
     try:
@@ -140,6 +146,33 @@ def _run_locked(app: App, *, once: bool, bot: BotFactory | None) -> bool:
         if sender is not None:
             sender.close()
         log.info("steward run stopped")
+
+
+@contextmanager
+def serve_ops(app: App, listen: str | None) -> Iterator[OpsServer | None]:
+    """With an address: metrics collected from here on (the App's observer) and the HTTP
+    server up until the block ends; without one, nothing is collected or served."""
+    if not listen:
+        yield None
+        return
+    from agent.metrics import Metrics
+    from agent.runner.http_server import OpsServer
+    from agent.runner.readiness import Readiness
+    from agent.settings import parse_listen
+
+    try:
+        host, port = parse_listen(listen)
+    except ValueError as exc:
+        raise ConfigError(f"--http / run.http: {exc}") from None
+    metrics = Metrics()
+    app.observer = metrics
+    readiness = Readiness(
+        app.readiness_checks(),
+        timeout_s=app.settings.run.health_timeout_s,
+        describe=partial(describe_error, secrets=known_secrets(app.settings)),
+    )
+    with OpsServer(host, port, readiness, metrics) as server:
+        yield server
 
 
 @contextmanager

@@ -102,7 +102,7 @@ def pause_note(path: Path) -> str | None:
 
 def voting_view(settings: Settings, store: RecordStore) -> VotingView:
     from agent.store.decisions import DecisionLog
-    from agent.store.intents import IntentStore
+    from agent.voting.intent_store import IntentStore
 
     return VotingView(
         enabled=settings.voting.enabled,

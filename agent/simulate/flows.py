@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.decode.models import DecodedAction
 from agent.decode.stored import UNLIMITED, outflow_totals
-from agent.simulate.models import SimFlag, SimulationReport
+from agent.records.simulation import SimFlag, SimulationReport
 
 DAO_KINDS = frozenset({"treasury", "timelock", "governor", "multisig"})
 UINT256_MAX = 2**256 - 1

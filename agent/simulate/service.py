@@ -15,10 +15,10 @@ from pydantic import ValidationError
 from agent.decode.models import RawAction
 from agent.decode.stored import stored_actions
 from agent.errors import NotFound, SimulationFailed
-from agent.models import Proposal
+from agent.models import Proposal, required
+from agent.records.simulation import SimulationReport, SimulationRequest
 from agent.settings import ChainSettings
 from agent.simulate.flows import dao_addresses, flows, mismatches
-from agent.simulate.models import SimulationReport, SimulationRequest
 from agent.store import RecordStore
 
 MAX_PER_RUN = 10
@@ -45,8 +45,8 @@ def chain_of(chains: list[ChainSettings], proposal: Proposal) -> ChainSettings:
     """The configured chain holding the proposal's governor."""
     if proposal.source != "chain":
         raise SimulationFailed("only on-chain (Governor) proposals can be simulated")
-    governor = str(proposal.extra.get("governor", "")).lower()
-    chain_id = proposal.extra.get("chain_id")
+    governor = str(proposal.extra.governor or "").lower()
+    chain_id = proposal.extra.chain_id
     for chain in chains:
         if chain.chain_id == chain_id and any(
             g.address.lower() == governor for g in chain.governors
@@ -59,7 +59,7 @@ def build_request(
     proposal: Proposal, holders: list[str], block: int | None, chain: str
 ) -> SimulationRequest:
     extra = proposal.extra
-    raw = extra.get("raw_actions")
+    raw = extra.raw_actions
     if not isinstance(raw, list):
         raise SimulationFailed(
             "the proposal was stored without its raw actions (ingested before simulation "
@@ -70,10 +70,10 @@ def build_request(
             uid=proposal.uid,
             content_hash=proposal.content_hash,
             chain=chain,
-            chain_id=int(extra["chain_id"]),
-            governor=str(extra["governor"]),
-            governor_kind=extra.get("governor_kind", "oz"),
-            proposal_id=int(extra["proposal_id"]),
+            chain_id=int(required(extra.chain_id, "chain_id")),
+            governor=str(required(extra.governor, "governor")),
+            governor_kind=extra.governor_kind or "oz",
+            proposal_id=int(str(required(extra.proposal_id, "proposal_id"))),
             actions=[RawAction.model_validate(a) for a in raw],
             description=proposal.body,
             holders=holders,
@@ -140,7 +140,7 @@ class SimulationService:
     @staticmethod
     def dao(report: SimulationReport, proposal: Proposal, chain: ChainSettings) -> set[str]:
         known = [(c.address, c.kind) for c in chain.contracts]
-        return dao_addresses(report, str(proposal.extra.get("governor", "")), known)
+        return dao_addresses(report, str(proposal.extra.governor or ""), known)
 
     def _save(self, report: SimulationReport) -> SimulationReport:
         self.store.save_simulation(report)

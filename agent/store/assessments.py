@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, select
 
-from agent.analysis.models import Assessment
+from agent.records.assessment import Assessment
 from agent.store import schema
 
 _A = schema.assessments

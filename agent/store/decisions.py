@@ -8,47 +8,15 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from agent.records.decision import Decision, DecisionData, DecisionStatus
 from agent.store import schema
 
 _T = schema.vote_decisions
-DecisionStatus = Literal[
-    "awaiting_approval",
-    "approved",
-    "vetoed",
-    "scheduled",
-    "dry_run",
-    "blocked",
-    "cast",
-    "superseded",
-    "expired",
-]
-LIVE: tuple[DecisionStatus, ...] = ("awaiting_approval", "approved", "scheduled")
-"""Decisions the voting loop still acts on."""
-
-
-class Decision(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    id: str
-    delegate: str
-    proposal_uid: str
-    content_hash: str
-    mode: str
-    status: DecisionStatus
-    choice_label: str | None
-    choice: int | None
-    confidence: float
-    cast_after_ts: int | None
-    decided_by: str | None
-    decided_ts: int | None
-    message_ref: str | None
-    data: dict[str, Any]
-    created_ts: int
 
 
 def decision_id(delegate: str, proposal_uid: str, content_hash: str, mode: str) -> str:
@@ -76,7 +44,7 @@ class DecisionLog:
         choice: int | None,
         confidence: float,
         cast_after_ts: int | None,
-        data: dict[str, Any],
+        data: DecisionData,
     ) -> Decision | None:
         """Insert the decision for this proposal version; None if one exists already."""
         now = int(time.time())
@@ -95,7 +63,7 @@ class DecisionLog:
                         choice=choice,
                         confidence=confidence,
                         cast_after_ts=cast_after_ts,
-                        data=data,
+                        data=data.stored(),
                         created_ts=now,
                         updated_ts=now,
                     )
@@ -179,6 +147,6 @@ def _decision(row: Any) -> Decision:
         decided_by=row.decided_by,
         decided_ts=row.decided_ts,
         message_ref=row.message_ref,
-        data=row.data,
+        data=DecisionData.model_validate(row.data or {}),
         created_ts=row.created_ts,
     )

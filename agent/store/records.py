@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Connection, create_engine, delete, event, func, select, update
+from sqlalchemy import Connection, create_engine, delete, event, func, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -102,6 +102,14 @@ class RecordStore(
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def ping(self) -> None:
+        """One `SELECT 1` on a pooled connection: the cheapest proof the database answers."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"the record store does not answer ({type(exc).__name__})") from exc
 
     # ---- proposals -------------------------------------------------------
     def apply_proposals(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, func, select
 
-from agent.simulate.models import SimulationReport
+from agent.records.simulation import SimulationReport
 from agent.store import schema
 
 _S = schema.simulations

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from agent.analysis.models import Assessment
 from agent.errors import (
     AlreadyVoted,
     FeeCapExceeded,
@@ -25,13 +24,15 @@ from agent.errors import (
     VoteAlreadyRecorded,
 )
 from agent.models import Proposal
+from agent.records.assessment import Assessment
+from agent.records.decision import Decision
 from agent.settings import DelegateSettings
 from agent.store import RecordStore
-from agent.store.audit_log import AuditLog
-from agent.store.decisions import Decision, DecisionLog
-from agent.store.intents import IntentStore
+from agent.store.decisions import DecisionLog
+from agent.voting.audit_log import AuditLog
 from agent.voting.backtest_gate import TrackRecord
 from agent.voting.guardrails import Blocker, cast_blockers
+from agent.voting.intent_store import IntentStore
 from agent.voting.intents import redact
 from agent.voting.models import Intent
 from agent.voting.ports import VoteSink
@@ -142,13 +143,13 @@ class Caster:
     ) -> Intent | None:
         if decision.choice is None:
             return None
-        bundle = VoteBundle.model_validate(decision.data["bundle"])
+        bundle = VoteBundle.model_validate(decision.data.bundle)
         intent = self.intents.create_intent(
             bundle,
             delegate=delegate.id,
             target=sink.kind,
             choice=decision.choice,
-            reason=decision.data["reason"],
+            reason=decision.data.reason or "",
         )
         if intent is not None:
             self._audit("intent", delegate, decision, intent=intent.id, target=sink.kind)
@@ -162,7 +163,7 @@ class Caster:
         proposal: Proposal,
         intent: Intent,
     ) -> CastOutcome:
-        sent: dict[str, Any] = dict((decision.data.get("sent") or {}).get("keep") or {})
+        sent: dict[str, Any] = dict(decision.data.sent.keep) if decision.data.sent else {}
 
         def on_sent(ref: str, keep: dict[str, object]) -> None:
             self.decisions.remember_sent(decision.id, ref, dict(keep))

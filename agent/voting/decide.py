@@ -8,13 +8,13 @@ after the veto window, or blocked and why.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
-from agent.analysis.models import Assessment
 from agent.models import Proposal
+from agent.records.assessment import Assessment
+from agent.records.decision import BlockerNote, Decision, DecisionData, DecisionStatus
 from agent.settings import DelegateSettings
-from agent.store.audit_log import AuditLog
-from agent.store.decisions import Decision, DecisionLog, DecisionStatus
+from agent.store.decisions import DecisionLog
+from agent.voting.audit_log import AuditLog
 from agent.voting.backtest_gate import TrackRecord
 from agent.voting.guardrails import Blocker, Timing, assessment_blockers, backtest_blockers
 from agent.voting.provenance import (
@@ -40,7 +40,7 @@ def action_flags(proposal: Proposal) -> list[str]:
     """Kinds of the decoded actions' flags a delegate must look at (not `info`), high first."""
     rank = {"high": 0, "warn": 1}
     worst: dict[str, int] = {}
-    for f in proposal.extra.get("action_flags") or []:
+    for f in proposal.extra.action_flags or []:
         level = rank.get(str(f.get("severity"))) if isinstance(f, dict) else None
         if level is not None and f.get("kind"):
             worst[str(f["kind"])] = min(worst.get(str(f["kind"]), level), level)
@@ -79,9 +79,9 @@ def decide(
     if status == "scheduled":
         veto_ends = now + timedelta(hours=delegate.veto_window_h)
         cast_after = int(min(max(veto_ends, window.cast_from), window.cast_until).timestamp())
-    data: dict[str, Any] = {"blockers": [b.model_dump() for b in blockers]}
+    data = DecisionData(blockers=[BlockerNote.model_validate(b.model_dump()) for b in blockers])
     if track is not None:
-        data["track_record"] = track.model_dump()
+        data = data.model_copy(update={"track_record": track.model_dump()})
     label = assessment.choice if assessment else None
     index = choice_index(proposal, label)
     if assessment is not None:
@@ -99,13 +99,15 @@ def decide(
             action_flags=action_flags(proposal),
             created=now,
         )
-        data |= {
-            "bundle": bundle_json(bundle),
-            "provenance_hash": provenance_hash(bundle),
-            "reason": vote_reason(assessment, bundle),
-            "recommendation": assessment.recommendation,
-            "summary": assessment.summary,
-        }
+        data = data.model_copy(
+            update={
+                "bundle": bundle_json(bundle),
+                "provenance_hash": provenance_hash(bundle),
+                "reason": vote_reason(assessment, bundle),
+                "recommendation": assessment.recommendation,
+                "summary": assessment.summary,
+            }
+        )
     decision = decisions.record(
         delegate=delegate.id,
         proposal_uid=proposal.uid,
@@ -128,10 +130,10 @@ def decide(
             "decision": decision.id,
             "status": status,
             "mode": mode,
-            "recommendation": data.get("recommendation"),
+            "recommendation": data.recommendation,
             "choice": index,
             "confidence": decision.confidence,
-            "provenance_hash": data.get("provenance_hash"),
+            "provenance_hash": data.provenance_hash,
             "blockers": [b.code for b in blockers],
             "cast_after": cast_after,
         },

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from agent.analysis.models import Assessment
 from agent.models import Proposal
+from agent.records.assessment import Assessment
 from agent.settings import DelegateSettings
 
 if TYPE_CHECKING:

@@ -20,8 +20,8 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from agent.analysis.models import Assessment, Recommendation
 from agent.models import Proposal
+from agent.records.assessment import Assessment, Recommendation
 from agent.voting.canonical import sha256_hex
 
 PROVENANCE_PREFIX = "steward-provenance:sha256:"

@@ -17,20 +17,21 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from agent.analysis.models import Assessment
 from agent.analysis.policy import Policy
 from agent.errors import StewardError
 from agent.home import DataHome
 from agent.models import Proposal
+from agent.records.assessment import Assessment
+from agent.records.decision import LIVE, Decision
 from agent.settings import DelegateSettings, VotingSettings
 from agent.store import RecordStore
-from agent.store.audit_log import AuditLog
-from agent.store.decisions import LIVE, Decision, DecisionLog
-from agent.store.intents import IntentStore
+from agent.store.decisions import DecisionLog
+from agent.voting.audit_log import AuditLog
 from agent.voting.backtest_gate import TrackRecord
 from agent.voting.cast import Caster, CastOutcome
 from agent.voting.decide import decide
 from agent.voting.guardrails import timing
+from agent.voting.intent_store import IntentStore
 from agent.voting.lock import LockHeld, VoteLocks
 from agent.voting.ports import VoteSink
 

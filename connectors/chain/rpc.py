@@ -32,6 +32,7 @@ from web3.providers.rpc import HTTPProvider
 from web3.types import RPCEndpoint
 
 from agent.errors import MalformedResponse, RateLimited, SourceError, SourceUnavailable
+from agent.observe import NullObserver, RequestObserver
 from agent.settings import ChainSettings
 
 T = TypeVar("T")
@@ -106,6 +107,8 @@ class ChainRpc:
         backoff_max: float = 30.0,
         requests_per_second: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        observer: RequestObserver | None = None,
+        target: str | None = None,
     ) -> None:
         self.w3 = w3
         self.label = label
@@ -117,6 +120,9 @@ class ChainRpc:
         self._sleep = sleep
         self.requests = 0
         self.retries = 0
+        self._observer: RequestObserver = observer or NullObserver()
+        self._target = target or "rpc"
+        """The observer's label: `rpc:<chain name>`, never the URL (it often holds a key)."""
 
     @classmethod
     def connect(cls, url: str, *, label: str, timeout: float = 20.0, **kwargs: Any) -> ChainRpc:
@@ -138,7 +144,9 @@ class ChainRpc:
         return cls(Web3(provider), label=label, secret=url, **kwargs)
 
     @classmethod
-    def from_settings(cls, cfg: ChainSettings) -> ChainRpc:
+    def from_settings(
+        cls, cfg: ChainSettings, *, observer: RequestObserver | None = None
+    ) -> ChainRpc:
         return cls.connect(
             cfg.url(),
             label=f"chain {cfg.name}",
@@ -146,6 +154,8 @@ class ChainRpc:
             max_retries=cfg.max_retries,
             backoff_max=cfg.backoff_max_s,
             requests_per_second=cfg.requests_per_second,
+            observer=observer,
+            target=f"rpc:{cfg.name}",
         )
 
     @classmethod
@@ -219,6 +229,7 @@ class ChainRpc:
         def attempt() -> T:
             self._pace()
             self.requests += 1
+            self._observer.request(self._target)
             try:
                 return fn()
             except ContractLogicError:
@@ -258,6 +269,7 @@ class ChainRpc:
 
     def _count_retry(self, _state: RetryCallState) -> None:
         self.retries += 1
+        self._observer.retry(self._target)
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None

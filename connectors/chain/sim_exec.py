@@ -19,7 +19,7 @@ from web3.exceptions import ContractLogicError, Web3Exception
 
 from agent.decode.models import RawAction
 from agent.errors import SimulationFailed
-from agent.simulate.models import Method, SimulationRequest
+from agent.records.simulation import Method, SimulationRequest
 
 STATES = ("pending", "active", "canceled", "defeated", "succeeded", "queued", "expired", "executed")
 NEVER = frozenset({"canceled", "executed", "expired"})

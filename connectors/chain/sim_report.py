@@ -12,7 +12,7 @@ from web3 import Web3
 
 from agent.decode.models import RawAction, TokenInfo
 from agent.decode.names import role_name
-from agent.simulate.models import (
+from agent.records.simulation import (
     ActionOutcome,
     AdminChange,
     EthChange,

@@ -16,7 +16,7 @@ from web3.exceptions import Web3Exception
 
 from agent.decode.models import KnownContract
 from agent.errors import SimulationFailed
-from agent.simulate.models import (
+from agent.records.simulation import (
     ActionOutcome,
     SimFlag,
     SimulationReport,

@@ -23,7 +23,7 @@ from typing import Any, Final
 from agent.cursors import CursorUpdate, ProposalRef
 from agent.decode import KnownContract, RawAction, TokenInfo, actions_extra, decode_actions
 from agent.errors import SourceError
-from agent.models import Proposal, Space, Vote, utc
+from agent.models import Proposal, Space, Vote, required, utc
 from agent.ports import (
     ProposalPage,
     ProposalsGone,
@@ -302,8 +302,8 @@ class _GovernorSync:
         extra = p.extra
         updated = p.model_copy(
             update={
-                "start": self._when(int(extra["vote_start"])),
-                "end": self._when(int(extra["vote_end"])),
+                "start": self._when(int(required(extra.vote_start, "vote_start"))),
+                "end": self._when(int(required(extra.vote_end, "vote_end"))),
             }
         )
         return self._with_tally(updated, pid, status)
@@ -329,7 +329,7 @@ class _GovernorSync:
                 _human(tally.abstain, decimals),
             ]
         quorum = (
-            self.reader.quorum(int(p.extra["vote_start"]), self.safe)
+            self.reader.quorum(int(required(p.extra.vote_start, "vote_start")), self.safe)
             if status != "pending" and (p.quorum is None or self.rewound_from is not None)
             else None
         )

@@ -42,7 +42,7 @@ class ChainVoteSink:
         pid = _pid(proposal)
         if not self._voter.has_voted(pid, self.voter):
             return None
-        start = int(proposal.extra.get("created_block") or 0)
+        start = int(proposal.extra.created_block or 0)
         return LandedVote(ref=self._voter.find_cast(pid, self.voter, start) or ref)
 
     def cast(
@@ -70,4 +70,4 @@ class ChainVoteSink:
 
 
 def _pid(proposal: Proposal) -> int:
-    return int(proposal.extra.get("proposal_id") or proposal.id.rsplit(":", 1)[1])
+    return int(proposal.extra.proposal_id or proposal.id.rsplit(":", 1)[1])

@@ -25,10 +25,10 @@ from agent.chat.approvals import already_message, answer_deadline, approval_mess
 from agent.chat.builders import error_message
 from agent.chat.deliver import MAX_ATTEMPTS, DeliveryError, DeliveryReport
 from agent.chat.models import Message
+from agent.chat.ports import PostLog
 from agent.errors import NotFound
+from agent.records.decision import Decision, DecisionStatus
 from agent.settings import DelegateSettings
-from agent.store import RecordStore
-from agent.store.decisions import Decision, DecisionStatus
 from connectors.discord_bot.commands import Refused, answer_error, role_ids, send
 from connectors.discord_bot.convert import NO_MENTIONS, to_embed
 from connectors.discord_bot.scheduler import delivery_error
@@ -176,7 +176,7 @@ class Approvals:
         self.clock = clock
 
     @property
-    def store(self) -> RecordStore:
+    def store(self) -> PostLog:
         return self.service.store
 
     def delegate(self, delegate_id: str) -> DelegateSettings | None:

@@ -1,7 +1,7 @@
 """Building the Discord client: intents, the command tree, registration, the scheduler.
 
-`build_bot(app, voting)` is the composition root for Discord; `StewardBot` itself
-takes ready-made `Services` so tests can build it around a temporary store.
+`StewardBot` takes ready-made `Services`; the composition root (`agent/app/discord.py`)
+builds them and the scheduler, and tests build them around a temporary store.
 """
 
 from __future__ import annotations
@@ -13,12 +13,10 @@ import discord
 from discord import app_commands
 
 from agent.settings import DiscordSettings
-from connectors.discord_bot.access import RateLimiter, command_allowed
+from connectors.discord_bot.access import command_allowed
 from connectors.discord_bot.commands import Refused, Services, answer_error, build_commands
 
 if TYPE_CHECKING:
-    from agent.app import App
-    from agent.voting.service import VotingService
     from connectors.discord_bot.approvals import Approvals
     from connectors.discord_bot.scheduler import Scheduler
 
@@ -68,7 +66,7 @@ class StewardBot(discord.Client):
         for command in build_commands(services):
             self.tree.add_command(command)
         self.scheduler: Scheduler | None = None
-        """Set by `build_bot`; it needs the client, so it cannot come first."""
+        """Set by the composition root; it needs the client, so it cannot come first."""
         self.approvals: Approvals | None = None
         """The approval buttons' handler, when the bot is given a voting service."""
         if services.voting is not None:
@@ -108,30 +106,3 @@ async def register_commands(tree: app_commands.CommandTree[Any], settings: Disco
         log.info("registered %d global commands", len(synced))
     elif not settings.guild_ids:
         log.warning("no discord.guild_ids and global_commands is off: no command is registered")
-
-
-def build_services(app: App, voting: VotingService | None = None) -> Services:
-    """The commands' dependencies from the composition root; heavy parts stay lazy."""
-    return Services(
-        settings=app.settings.discord,
-        store=app.store,
-        policy=app.policy,
-        ask=app.answerer(),
-        limiter=RateLimiter(app.settings.discord.ask_per_user_per_minute),
-        voting=voting,
-        figures=app.voter_figures(),
-    )
-
-
-def build_bot(app: App, voting: VotingService | None = None) -> StewardBot:
-    """The bot `steward bot` (and `steward run`) runs: commands plus the scheduled digests
-    and alerts; with `voting`, also /pause, /resume and the approval messages."""
-    from connectors.discord_bot.scheduler import Scheduler
-
-    services = build_services(app, voting)
-    bot = StewardBot(services)
-    bot.scheduler = Scheduler(bot, app.store, app.settings.discord, policy_id=app.policy().id)
-    bot.scheduler.figures = services.figures
-    if bot.approvals is not None:
-        bot.scheduler.posters.append(bot.approvals.tick)
-    return bot

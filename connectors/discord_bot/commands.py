@@ -21,6 +21,7 @@ from discord import app_commands
 from agent.chat import approvals, builders
 from agent.chat import voters as voter_messages
 from agent.chat.models import Message
+from agent.chat.ports import ChatStore
 from agent.chat.text import safe
 from agent.digest.build import build_digest
 from agent.digest.render import parse_since
@@ -28,7 +29,6 @@ from agent.errors import NotFound, StewardError
 from agent.models import Proposal, ProposalState
 from agent.settings import DiscordSettings
 from agent.simulate.flows import summary
-from agent.store import RecordStore
 from agent.voters.service import VoterFigures
 from connectors.discord_bot.access import RateLimiter, is_admin
 from connectors.discord_bot.convert import to_kwargs
@@ -55,10 +55,10 @@ def _utc_now() -> datetime:
 
 @dataclass
 class Services:
-    """What the commands call, built once by the composition root (`bot.build_bot`)."""
+    """What the commands call, built once by the composition root (`agent/app/discord.py`)."""
 
     settings: DiscordSettings
-    store: RecordStore
+    store: ChatStore
     policy: Callable[[], Policy]
     """Loaded per use, so an edited policy file shows without a restart."""
     ask: Callable[[str], Answer]
@@ -104,7 +104,7 @@ async def answer_error(interaction: Interaction, error: Exception) -> None:
 
 # ---- the plain work behind each command ------------------------------------------------
 def proposals_listing(
-    store: RecordStore, *, space: str | None, state: str | None, page: int
+    store: ChatStore, *, space: str | None, state: str | None, page: int
 ) -> tuple[list[Proposal], int]:
     """One page of stored proposals, newest first, and how many match in all."""
     found = [p for p in store.proposals(space=space) if state is None or p.state == state]
@@ -115,7 +115,7 @@ def proposals_listing(
 
 
 def proposal_detail(
-    store: RecordStore, ref: str, policy_id: str | None, figures: VoterFigures | None = None
+    store: ChatStore, ref: str, policy_id: str | None, figures: VoterFigures | None = None
 ) -> Message:
     """/proposal's message for a uid, id or unique prefix; `NotFound` names the problem."""
     matches = store.resolve(ref.strip())

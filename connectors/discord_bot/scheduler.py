@@ -1,9 +1,9 @@
 """Posting scheduled digests, alerts and reminders from inside the bot, once a minute.
 
-`agent.chat.schedule` decides what is due and `agent.chat.deliver` claims each
-post in the post log before sending, so a restart or a second tick never posts
-twice. Both are plain synchronous code: they run in a worker thread, and
-`ChannelSender` hands each send back to the bot's event loop.
+The `Posting` port (`agent.chat.rounds.PostRounds`, handed in by the composition root)
+decides what is due and claims each post in the post log before sending, so a restart
+or a second tick never posts twice. It is plain synchronous code: it runs in a worker
+thread, and `ChannelSender` hands each send back to the bot's event loop.
 """
 
 from __future__ import annotations
@@ -17,12 +17,9 @@ from datetime import UTC, datetime, timedelta
 import discord
 from discord.ext import tasks
 
-from agent.chat.deliver import DeliveryError, DeliveryReport, deliver, retry_unsent
+from agent.chat.deliver import DeliveryError, DeliveryReport
 from agent.chat.models import Message
-from agent.chat.schedule import plan_posts
-from agent.settings import DiscordSettings
-from agent.store import RecordStore
-from agent.voters.service import VoterFigures
+from agent.chat.ports import Posting
 from connectors.discord_bot.convert import to_kwargs
 
 log = logging.getLogger(__name__)
@@ -109,21 +106,16 @@ class Scheduler:
     def __init__(
         self,
         client: discord.Client,
-        store: RecordStore,
-        settings: DiscordSettings,
+        posting: Posting,
         *,
-        policy_id: str | None,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.client = client
-        self.store = store
-        self.settings = settings
-        self.policy_id = policy_id
+        self.posting = posting
+        """What is due and how it is claimed (`agent.chat.rounds.PostRounds`)."""
         self.clock = clock
         self.not_before: datetime | None = None
         """Set when Discord asked us to wait longer than a tick."""
-        self.figures: VoterFigures | None = None
-        """Concentration figures for the digest (set by `build_bot` from the settings)."""
         self.posters: list[Callable[[], Awaitable[DeliveryReport]]] = []
         """More posting run on the loop after the planned posts, each tick
         (the approval messages: `approvals.Approvals.tick`)."""
@@ -151,7 +143,7 @@ class Scheduler:
         """Posts claimed but never delivered (a crash, an outage) go out before new ones."""
         sender = self._sender()
         try:
-            await asyncio.to_thread(retry_unsent, self.store, sender)
+            await asyncio.to_thread(self.posting.resend, sender)
         except Exception:
             log.exception("retrying unsent posts failed")
 
@@ -162,7 +154,7 @@ class Scheduler:
             return None
         report: DeliveryReport | None = None
         try:
-            report = await asyncio.to_thread(self._plan_and_deliver, when, self._sender())
+            report = await asyncio.to_thread(self.posting.due, self._sender(), when)
         except Exception:
             log.exception("scheduled posting failed; trying again next minute")
         for poster in self.posters:  # one failing never stops the others
@@ -177,9 +169,3 @@ class Scheduler:
         wait = report.retry_after
         self.not_before = when + timedelta(seconds=wait) if wait else None
         return report
-
-    def _plan_and_deliver(self, now: datetime, sender: ChannelSender) -> DeliveryReport:
-        planned = plan_posts(
-            self.store, self.settings, now=now, policy_id=self.policy_id, figures=self.figures
-        )
-        return deliver(planned, self.store, sender)

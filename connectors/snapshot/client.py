@@ -23,8 +23,13 @@ from tenacity import (
 )
 
 from agent.errors import MalformedResponse, RateLimited, SourceError, SourceUnavailable
+from agent.observe import NullObserver, RequestObserver
 from agent.settings import SnapshotSettings
 from connectors.ratelimit import RateLimiter
+
+TARGET = "snapshot_hub"
+"""How requests to the hub are labelled for an observer (the URL may carry nothing secret
+today, but a label never should)."""
 
 
 class _Retryable(Exception):
@@ -48,6 +53,7 @@ class HubClient:
         backoff_max: float = 60.0,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        observer: RequestObserver | None = None,
     ) -> None:
         headers = {
             "content-type": "application/json",
@@ -64,9 +70,12 @@ class HubClient:
         self._backoff = wait_exponential_jitter(multiplier=0.5, max=backoff_max)
         self.requests = 0
         self.retries = 0
+        self._observer: RequestObserver = observer or NullObserver()
 
     @classmethod
-    def from_settings(cls, cfg: SnapshotSettings) -> HubClient:
+    def from_settings(
+        cls, cfg: SnapshotSettings, *, observer: RequestObserver | None = None
+    ) -> HubClient:
         return cls(
             cfg.hub_url,
             api_key=cfg.api_key.get_secret_value() if cfg.api_key else None,
@@ -74,6 +83,7 @@ class HubClient:
             requests_per_minute=cfg.requests_per_minute,
             max_retries=cfg.max_retries,
             backoff_max=cfg.backoff_max_s,
+            observer=observer,
         )
 
     def close(self) -> None:
@@ -114,10 +124,12 @@ class HubClient:
 
     def _count_retry(self, _state: RetryCallState) -> None:
         self.retries += 1
+        self._observer.retry(TARGET)
 
     def _once(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         self._limiter.acquire()
         self.requests += 1
+        self._observer.request(TARGET)
         try:
             response = self._http.post(self.url, json={"query": query, "variables": variables})
         except httpx.TimeoutException:

@@ -228,7 +228,7 @@ class VoteRequest(BaseModel):
         """A request for a stored Snapshot proposal (its type, choices and privacy)."""
         if proposal.source != "snapshot":
             raise InvalidVote(f"{proposal.uid} is not a Snapshot proposal")
-        privacy = str(proposal.extra.get("privacy") or "")
+        privacy = proposal.extra.privacy or ""
         return cls(
             space=proposal.space,
             proposal=proposal.id,

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from agent.analysis.decide import finalise, verify_findings
-from agent.analysis.models import Amount, Draft, Facts, InjectionFinding, PrincipleFinding
 from agent.analysis.policy import parse_policy
 from agent.analysis.rules import evaluate_hard_rules
 from agent.models import Proposal
+from agent.records.assessment import Amount, Draft, Facts, InjectionFinding, PrincipleFinding
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 POLICY = parse_policy(

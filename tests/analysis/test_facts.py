@@ -17,7 +17,7 @@ from agent.analysis.facts import (
     extract_links,
     extract_milestones,
 )
-from agent.analysis.models import Amount
+from agent.records.assessment import Amount
 
 ENS_ARCHIVE = Path(__file__).resolve().parents[2] / "config" / "demo" / "ens-proposals.jsonl"
 

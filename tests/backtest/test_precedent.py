@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from agent.analysis.models import Precedent
 from agent.analysis.precedent import MIN_MASS, weigh
+from agent.records.assessment import Precedent
 
 T = datetime(2021, 1, 1, tzinfo=UTC)
 

@@ -109,9 +109,9 @@ def test_every_proposal_vote_and_action_is_ingested(chain: World, store: RecordS
         assert p.space == "gov" and p.source == "chain"
         assert p.body == exp.description and p.title == exp.description.splitlines()[0][2:]
         assert p.choices == ["For", "Against", "Abstain"] and p.type == "basic"
-        assert p.extra["proposal_id"] == str(exp.proposal_id)
-        assert p.extra["governor"] == chain.dep.governor.address
-        assert len(p.extra["actions"]) == len(exp.actions)
+        assert p.extra.proposal_id == str(exp.proposal_id)
+        assert p.extra.governor == chain.dep.governor.address
+        assert len(p.extra.actions or []) == len(exp.actions)
         votes = {v.voter: v for v in store.votes(p.uid)}
         assert set(votes) == {v.voter for v in exp.votes}, name
         for cast in exp.votes:
@@ -137,7 +137,7 @@ def test_decoded_actions_name_the_transfer_the_role_and_the_upgrade(
     def flags(name: str) -> list[dict[str, Any]]:
         stored = store.get(chain.uid(chain.expected[name].proposal_id))
         assert stored is not None
-        return stored.proposal.extra["action_flags"]
+        return stored.proposal.extra.action_flags
 
     outflow = next(f for f in flags("transfer") if f["kind"] == "treasury_outflow")
     assert outflow["token"] == "USDC" and outflow["amount"] == str(GRANT_USDC // 10**6)

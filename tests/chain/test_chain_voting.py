@@ -17,16 +17,16 @@ from eth_account import Account
 from web3 import Web3
 
 from agent.analysis.llm import LLMAnalyst
-from agent.analysis.models import Assessment
 from agent.analysis.policy import Policy, load_policy
 from agent.analysis.service import analyse
 from agent.analysis.tools import AnalysisTools
 from agent.ingest import ingest
 from agent.models import Proposal
+from agent.records.assessment import Assessment
 from agent.settings import ChainSettings, DelegateSettings, VotingSettings
 from agent.store import RecordStore
-from agent.store.audit_log import AuditLog
 from agent.voting.audit import head_path
+from agent.voting.audit_log import AuditLog
 from agent.voting.ports import CastReceipt, SentCallback
 from agent.voting.service import VotingService
 from connectors.chain.governor import GovernorReader
@@ -196,8 +196,8 @@ def test_auto_mode_casts_one_vote_on_chain_with_a_verifiable_reason(chain: Chain
     assert args["support"] == 1  # FOR
     decision = svc.decisions.current("carol", uid)
     assert decision is not None and decision.status == "cast"
-    assert args["reason"] == decision.data["reason"]
-    assert args["reason"].endswith(decision.data["provenance_hash"])
+    assert args["reason"] == decision.data.reason
+    assert args["reason"].endswith(decision.data.provenance_hash)
     svc.tick()
     svc.tick()
     assert len(chain.vote_events()) == 1  # never twice
@@ -225,7 +225,7 @@ def test_a_failed_hard_rule_means_no_transaction(chain: ChainWorld) -> None:
     svc.tick()
     decision = svc.decisions.current("carol", uid)
     assert decision is not None and decision.status == "blocked"
-    assert "hard_rule_failed" in [b["code"] for b in decision.data["blockers"]]
+    assert "hard_rule_failed" in [b.code for b in decision.data.blockers]
     assert chain.vote_events() == []
 
 

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from eth_abi import encode
 
-from agent.analysis.models import Assessment, Facts, HardRuleResult, InjectionFinding, Provenance
 from agent.analysis.policy import Policy
 from agent.chat import builders
 from agent.chat.ask import Answer, Citation
@@ -18,6 +17,7 @@ from agent.chat.text import plain, safe, strip_links, truncate
 from agent.decode import RawAction, actions_extra, decode_actions
 from agent.digest.build import Digest, DigestItem
 from agent.models import Proposal
+from agent.records.assessment import Assessment, Facts, HardRuleResult, InjectionFinding, Provenance
 from agent.store.records import StoredProposal
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

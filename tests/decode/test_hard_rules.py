@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agent.analysis.decide import finalise
-from agent.analysis.models import Amount, Draft, Facts, HardRuleResult
 from agent.analysis.policy import parse_policy
 from agent.analysis.rules import evaluate_hard_rules
 from agent.decode import RawAction, actions_extra, decode_actions
 from agent.models import Proposal
+from agent.records.assessment import Amount, Draft, Facts, HardRuleResult
 from tests.decode.calldata import ALICE, BOB, ENS, KNOWN, STRANGER, TREASURY, USDC, call, oz
 
 POLICY = parse_policy(

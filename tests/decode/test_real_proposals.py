@@ -16,7 +16,7 @@ from agent.analysis.rules import evaluate_hard_rules
 from agent.cli.main import app
 from agent.decode import DecodedAction, actions_extra, decode_actions
 from agent.decode.stored import action_briefs, outflow_totals
-from agent.models import Proposal
+from agent.models import Proposal, ProposalExtra
 from agent.store import RecordStore
 from bench.decode_coverage import Sample, sample_of
 
@@ -166,7 +166,9 @@ def test_aave_payloads_run_by_delegatecall_are_marked_and_flagged_high() -> None
     # named (the table holds the signatures real proposals use): not "unknown" at all
     assert action.function_source == "table"
     assert not any(f.kind == "unknown_function" for f in action.flags)
-    assert action_briefs(actions_extra([action]))[0].startswith("(delegatecall) Call execute(")
+    assert action_briefs(ProposalExtra(**actions_extra([action])))[0].startswith(
+        "(delegatecall) Call execute("
+    )
 
 
 def test_the_arc_timelock_queue_is_opened() -> None:
@@ -182,7 +184,9 @@ def test_a_message_to_polygon_is_opened_with_its_chain() -> None:
     assert any(f.kind == "cross_chain" for f in message.flags)
     (l2_call,) = message.inner
     assert l2_call.chain == "Polygon" and l2_call.delegatecall
-    assert action_briefs(actions_extra([message]))[1].startswith("  (on Polygon, delegatecall)")
+    assert action_briefs(ProposalExtra(**actions_extra([message])))[1].startswith(
+        "  (on Polygon, delegatecall)"
+    )
 
 
 @pytest.mark.parametrize("configured", [True, False])

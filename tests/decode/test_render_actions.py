@@ -13,14 +13,14 @@ from typer.testing import CliRunner
 from agent.cli.main import app
 from agent.cli.render_actions import actions_view
 from agent.decode import RawAction, actions_extra, decode_actions
-from agent.models import Proposal
+from agent.models import Proposal, ProposalExtra
 from agent.store import RecordStore
 from tests.decode.calldata import ALICE, KNOWN, STRANGER, TIMELOCK, USDC, call, oz
 
 SCHEDULE = "schedule(address,uint256,bytes,bytes32,bytes32,uint256)"
 
 
-def _extra() -> dict:
+def _extra() -> ProposalExtra:
     inner = call("transfer(address,uint256)", ALICE, 250_000 * 10**6)
     actions = [
         oz(TIMELOCK, SCHEDULE, USDC, 0, inner, bytes(32), bytes(32), 86_400),
@@ -33,7 +33,7 @@ def _extra() -> dict:
             + call("setText(bytes32,string,string)", bytes(32), "k", "[red]x[/]")[4:].hex(),
         ),
     ]
-    return json.loads(json.dumps(actions_extra(decode_actions(actions, KNOWN))))
+    return ProposalExtra(**json.loads(json.dumps(actions_extra(decode_actions(actions, KNOWN)))))
 
 
 def _text(renderable) -> str:
@@ -69,8 +69,8 @@ def _texts(tree: Tree) -> list[Text]:
 
 
 def test_nothing_to_show_and_unknown_shapes() -> None:
-    assert actions_view({}) is None and actions_view({"actions": []}) is None
-    odd = actions_view({"actions": ["free text"]})
+    assert actions_view(ProposalExtra()) is None and actions_view(ProposalExtra(actions=[])) is None
+    odd = actions_view(ProposalExtra(actions=["free text"]))
     assert "cannot read" in _text(odd)
 
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from agent.analysis.models import Assessment, Facts, HardRuleResult, InjectionFinding, Provenance
 from agent.digest import (
     Digest,
     build_digest,
@@ -26,6 +25,7 @@ from agent.digest import (
 )
 from agent.digest.discord import width
 from agent.models import Proposal, Space
+from agent.records.assessment import Assessment, Facts, HardRuleResult, InjectionFinding, Provenance
 from agent.store import RecordStore
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from agent.analysis.models import Assessment, Facts, Provenance
 from agent.models import Proposal
+from agent.records.assessment import Assessment, Facts, Provenance
 from agent.store import RecordStore
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)

@@ -27,11 +27,12 @@ from discord.webhook.async_ import async_context
 from agent.analysis.policy import load_policy
 from agent.chat.approvals import already_message, answer_deadline, approval_message
 from agent.chat.deliver import retry_unsent
+from agent.chat.rounds import PostRounds
+from agent.records.decision import Decision, DecisionData, DecisionStatus
 from agent.settings import DiscordSettings, VotingSettings
 from agent.store import RecordStore
-from agent.store.audit_log import AuditLog
-from agent.store.decisions import Decision, DecisionStatus
 from agent.voting.audit import head_path
+from agent.voting.audit_log import AuditLog
 from agent.voting.service import VotingService
 from connectors.discord_bot.access import RateLimiter
 from connectors.discord_bot.approvals import Approvals, may_answer
@@ -180,24 +181,26 @@ def decide(
         choice=1,
         confidence=0.9,
         cast_after_ts=int(NOW.timestamp()) + 3600 if status == "scheduled" else None,
-        data={
-            "recommendation": "FOR",
-            "summary": f"Why Steward recommends FOR. {HOSTILE}",
-            "reason": "Steward votes FOR",
-            "provenance_hash": "9f" * 32,
-            "blockers": [],
-            "track_record": {
-                "voter": "0x" + "11" * 20,
-                "found": True,
-                "passed": False,
-                "detail": "n 12 < 20",
-                "n": 12,
-                "coverage": 0.75,
-                "agreement": 0.89,
-                "kappa": 0.41,
-                "age_d": 3.0,
-            },
-        },
+        data=DecisionData.model_validate(
+            {
+                "recommendation": "FOR",
+                "summary": f"Why Steward recommends FOR. {HOSTILE}",
+                "reason": "Steward votes FOR",
+                "provenance_hash": "9f" * 32,
+                "blockers": [],
+                "track_record": {
+                    "voter": "0x" + "11" * 20,
+                    "found": True,
+                    "passed": False,
+                    "detail": "n 12 < 20",
+                    "n": 12,
+                    "coverage": 0.75,
+                    "agreement": 0.89,
+                    "kappa": 0.41,
+                    "age_d": 3.0,
+                },
+            }
+        ),
     )
     assert decision is not None
     return decision
@@ -263,7 +266,8 @@ async def test_each_decision_is_posted_once_across_ticks_and_restarts(
 ) -> None:  # fmt: skip
     decide(service, "alice", "archive:ep-auto", "dry_run", "dry-run")  # never posted
     bot = await start()
-    scheduler = Scheduler(bot, service.store, DiscordSettings(), policy_id=None, clock=lambda: NOW)
+    rounds = PostRounds(service.store, DiscordSettings(), policy_id=None)
+    scheduler = Scheduler(bot, rounds, clock=lambda: NOW)
     scheduler.posters.append(desk(bot).tick)
     report = await scheduler.tick()
     assert report is not None and sorted(report.posted) == sorted(
@@ -432,7 +436,8 @@ def test_every_status_has_a_message_within_discords_limits(
     alice = service.settings.delegates[0]
     deadline = answer_deadline(waiting, alice, stored.proposal)
     assert deadline is not None and deadline < stored.proposal.end  # type: ignore[operator]
-    long = waiting.model_copy(update={"data": {**waiting.data, "summary": "x " * 5000}})
+    long_summary = waiting.data.model_copy(update={"summary": "x " * 5000})
+    long = waiting.model_copy(update={"data": long_summary})
     for status in ("approved", "vetoed", "cast", "expired", "superseded", "blocked", "dry_run"):
         moved = long.model_copy(update={"status": status, "decided_by": "cli:@everyone"})
         message = approval_message(moved, stored.proposal, deadline=None)
@@ -448,17 +453,16 @@ def test_only_approvers_may_answer(service: VotingService) -> None:
     assert may_answer(STRANGER, [MEMBER_ROLE], bob) and not may_answer(USER, [ADMIN_ROLE], bob)
 
 
-def test_build_bot_adds_voting_only_when_given(service: VotingService) -> None:
+def test_app_discord_bot_adds_voting_only_when_given(service: VotingService) -> None:
     from agent.app import App
     from agent.settings import load_settings
-    from connectors.discord_bot.bot import build_bot
 
     app = App(load_settings())
     try:
-        plain = build_bot(app)
+        plain = app.discord_bot()
         assert plain.approvals is None and plain.scheduler is not None
         assert plain.scheduler.posters == [] and plain.tree.get_command("pause") is None
-        voting = build_bot(app, voting=service)
+        voting = app.discord_bot(voting=service)
         assert voting.approvals is not None and voting.scheduler is not None
         assert voting.scheduler.posters == [voting.approvals.tick]
         assert {"pause", "resume"} <= {c.name for c in voting.tree.get_commands()}

@@ -20,6 +20,8 @@ import pytest_asyncio
 
 from agent.chat.deliver import DeliveryError, payload_of
 from agent.chat.models import Message
+from agent.chat.rounds import PostRounds
+from agent.metrics import Metrics
 from agent.settings import DiscordSettings
 from agent.store import RecordStore
 from connectors.discord_bot.access import RateLimiter
@@ -67,10 +69,11 @@ def channel(bot: StewardBot) -> discord.TextChannel:
     return bot.guilds[0].text_channels[0]
 
 
-def scheduler_for(bot: StewardBot, store: RecordStore, **settings: Any) -> Scheduler:
-    return Scheduler(
-        bot, store, DiscordSettings(**settings), policy_id=POLICY_ID, clock=lambda: NOW
-    )
+def scheduler_for(
+    bot: StewardBot, store: RecordStore, metrics: Metrics | None = None, **settings: Any
+) -> Scheduler:
+    rounds = PostRounds(store, DiscordSettings(**settings), policy_id=POLICY_ID, observer=metrics)
+    return Scheduler(bot, rounds, clock=lambda: NOW)
 
 
 def sent() -> list[discord.Message]:
@@ -155,7 +158,8 @@ async def test_a_failed_post_is_recorded_and_sent_on_the_next_tick(
 ) -> None:
     outage = discord.DiscordServerError(SimpleNamespace(status=503, reason="down"), "down")
     spy_payloads(bot, monkeypatch, fail=[outage])
-    scheduler = scheduler_for(bot, store, digest_channels=[channel.id])
+    metrics = Metrics()
+    scheduler = scheduler_for(bot, store, metrics, digest_channels=[channel.id])
     key = f"digest:{channel.id}:2026-03-10"
     first = await scheduler.tick()
     assert first is not None and first.failed == {key: "Discord server error 503"}
@@ -164,6 +168,12 @@ async def test_a_failed_post_is_recorded_and_sent_on_the_next_tick(
 
     second = await scheduler.tick(NOW + timedelta(minutes=1))
     assert second is not None and second.posted == [key] and len(sent()) > 1
+    # The bot's posts are counted like the webhook job's, for /metrics.
+    posts = {
+        o: metrics.registry.get_sample_value("steward_posts_total", {"outcome": o})
+        for o in ("sent", "failed")
+    }
+    assert posts == {"sent": 1.0, "failed": 1.0}
 
 
 async def test_a_rate_limit_pauses_the_ticks_it_asks_for(

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from agent.analysis.models import Draft, Facts, HardRuleResult
 from agent.analysis.policy import Policy
 from agent.analysis.service import AnalysisError
 from agent.app import App
 from agent.errors import SourceUnavailable
 from agent.models import Proposal
 from agent.ports import SyncItem, SyncState
+from agent.records.assessment import Draft, Facts, HardRuleResult
 from agent.runner.jobs import analyse_due, ingest_and_index, policies_in_use
 from agent.runner.serve import run_service
 from agent.settings import Settings, load_settings

@@ -10,6 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from agent.cli.main import app
+from agent.records.decision import DecisionData
 from agent.runner.health import Heartbeat, HeartbeatFile, JobHealth
 from agent.runner.status import run_view
 from agent.settings import load_settings
@@ -72,7 +73,7 @@ def test_status_shows_the_heartbeat_and_voting_health(tmp_path: Path, steward_ho
         choice=1,
         confidence=0.9,
         cast_after_ts=None,
-        data={},
+        data=DecisionData(),
     )
     store.close()
     settings.pause_path.write_text("by ops. audit pending")

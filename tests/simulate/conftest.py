@@ -17,7 +17,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from agent.decode.models import RawAction
-from agent.simulate.models import SimulationRequest
+from agent.records.simulation import SimulationRequest
 from tests.chain.actions import Action, call_action
 from tests.chain.anvil import AnvilNode, start_anvil
 from tests.chain.deploy import BravoDeployment, Deployment, OzDeployment, deploy_bravo, deploy_oz

@@ -9,8 +9,8 @@ from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
 
 from agent.decode.models import ActionFlag, DecodedAction
+from agent.records.simulation import EthChange, SimulationReport, TokenMove
 from agent.simulate.flows import current_flows, flows, mismatches, summary
-from agent.simulate.models import EthChange, SimulationReport, TokenMove
 from agent.simulate.reverts import describe_revert
 
 DAO = "0x" + "aa" * 20
@@ -127,8 +127,8 @@ def test_revert_reasons_are_readable() -> None:
 
 
 def test_a_revert_and_a_hidden_outflow_escalate_only_for_their_version() -> None:
+    from agent.records.simulation import ActionOutcome, SimFlag
     from agent.simulate.flows import escalations
-    from agent.simulate.models import ActionOutcome, SimFlag
 
     report = _report(
         actions=[ActionOutcome(index=0, target=OUT, value_wei="0", status="reverted", reason="no")],

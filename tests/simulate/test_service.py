@@ -15,14 +15,14 @@ import pytest
 from web3 import Web3
 from web3.contract import Contract
 
-from agent.analysis.models import Draft, Facts, HardRuleResult
 from agent.analysis.policy import Policy, load_policy
 from agent.analysis.service import analyse
 from agent.decode.stored import stored_actions
 from agent.ingest import ingest
-from agent.models import Proposal
+from agent.models import Proposal, ProposalExtra
+from agent.records.assessment import Draft, Facts, HardRuleResult
+from agent.records.simulation import SimulationReport
 from agent.settings import ChainSettings, DelegateSettings
-from agent.simulate.models import SimulationReport
 from agent.simulate.service import SimulationService
 from agent.store import RecordStore
 from agent.voting.guardrails import assessment_blockers
@@ -123,7 +123,7 @@ def test_an_outflow_hidden_in_a_container_is_caught_and_blocks_an_auto_vote(
     _ingest(mainnet, store, chain)
     uid = _uid(mainnet, pid)
     stored = store.get(uid)
-    assert stored is not None and stored.proposal.extra["raw_actions"]
+    assert stored is not None and stored.proposal.extra.raw_actions
 
     report = _service(store, chain).run(uid)
 
@@ -146,7 +146,7 @@ def test_an_outflow_hidden_in_a_container_is_caught_and_blocks_an_auto_vote(
     outflow = next(r for r in a.hard_rules if r.rule == "max_outflow")
     assert outflow.outcome == "pass" and "simulated on a fork" in outflow.detail  # under 250k
     assert a.escalate and any("simulation:" in r for r in a.escalation_reasons)
-    assert "100,000 USDC" in analyst.seen[0].extra["simulation_summary"].replace(".000000", "")
+    assert "100,000 USDC" in (analyst.seen[0].extra.simulation_summary or "").replace(".000000", "")
     delegate = DelegateSettings(
         id="d",
         address="0x" + "11" * 20,
@@ -250,8 +250,8 @@ def test_a_proposal_stored_without_raw_actions_says_so(
     uid, chain = _one(mainnet, store, _chain(mainnet))
     stored = store.get(uid)
     assert stored is not None
-    extra = {k: v for k, v in stored.proposal.extra.items() if k != "raw_actions"}
-    store.apply_proposals([stored.proposal.model_copy(update={"extra": extra})])
+    kept = stored.proposal.extra.model_dump(exclude={"raw_actions"})
+    store.apply_proposals([stored.proposal.model_copy(update={"extra": ProposalExtra(**kept)})])
     _service(store, chain).run(uid)
     assert "ingest --full" in _stored_why(store, uid)
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from agent.analysis.models import Assessment, Facts, Provenance
 from agent.app import App
 from agent.cli.main import app as cli
 from agent.errors import NotFound, StewardError
+from agent.records.assessment import Assessment, Facts, Provenance
 from agent.settings import load_settings
 from agent.store import RecordStore
 from agent.voters.service import VoterFigures

@@ -13,8 +13,8 @@ from eth_account import Account
 from agent.analysis.policy import load_policy
 from agent.settings import DelegateSettings, VotingSettings
 from agent.store import RecordStore
-from agent.store.audit_log import AuditLog
 from agent.voting.audit import head_path
+from agent.voting.audit_log import AuditLog
 from agent.voting.service import VotingService
 from connectors.snapshot.client import HubClient
 from connectors.snapshot.sequencer import SequencerClient

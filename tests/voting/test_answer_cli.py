@@ -8,10 +8,11 @@ import yaml
 from typer.testing import CliRunner
 
 from agent.cli.main import app
+from agent.records.decision import DecisionData
 from agent.store import RecordStore
-from agent.store.audit_log import AuditLog
 from agent.store.decisions import DecisionLog
 from agent.voting.audit import head_path
+from agent.voting.audit_log import AuditLog
 
 runner = CliRunner()
 
@@ -43,7 +44,7 @@ def _decision(home: Path, uid: str, status: str = "awaiting_approval") -> str:
         choice=1,
         confidence=0.9,
         cast_after_ts=None,
-        data={},
+        data=DecisionData(),
     )
     store.close()
     assert made is not None

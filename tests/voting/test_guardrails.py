@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from agent.analysis.models import (
+from agent.models import Proposal
+from agent.records.assessment import (
     Assessment,
     Facts,
     HardRuleResult,
     InjectionFinding,
     Provenance,
 )
-from agent.models import Proposal
 from agent.settings import DelegateSettings
 from agent.voting.backtest_gate import TrackRecord
 from agent.voting.guardrails import assessment_blockers, cast_blockers, timing

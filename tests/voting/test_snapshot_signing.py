@@ -14,7 +14,7 @@ from eth_account.datastructures import SignedMessage
 from eth_account.messages import SignableMessage
 
 from agent.errors import InvalidVote, SigningFailed
-from agent.models import Proposal
+from agent.models import Proposal, ProposalExtra
 from connectors.snapshot.vote_signing import (
     CHOICE_TYPE,
     SUPPORTED_TYPES,
@@ -289,7 +289,7 @@ def test_for_proposal_uses_the_stored_proposal() -> None:
     untyped = proposal.model_copy(update={"type": None})
     with pytest.raises(InvalidVote):
         VoteRequest.for_proposal(untyped, [1])
-    shielded = proposal.model_copy(update={"extra": {"privacy": "shutter"}})
+    shielded = proposal.model_copy(update={"extra": ProposalExtra(privacy="shutter")})
     with pytest.raises(InvalidVote, match="shutter"):
         VoteRequest.for_proposal(shielded, [1])
 

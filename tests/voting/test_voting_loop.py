@@ -17,16 +17,16 @@ import pytest
 from eth_account import Account
 
 from agent.analysis.llm import LLMAnalyst
-from agent.analysis.models import Assessment
 from agent.analysis.policy import Policy, load_policy
 from agent.analysis.service import analyse
 from agent.analysis.tools import AnalysisTools
 from agent.ingest import ingest
 from agent.models import Proposal
+from agent.records.assessment import Assessment
 from agent.settings import DelegateSettings, SnapshotSettings, VotingSettings
 from agent.store import RecordStore
-from agent.store.audit_log import AuditLog
 from agent.voting.audit import head_path
+from agent.voting.audit_log import AuditLog
 from agent.voting.backtest_gate import TrackRecord
 from agent.voting.ports import CastReceipt, SentCallback
 from agent.voting.service import VotingService
@@ -224,8 +224,8 @@ def test_auto_mode_without_a_passing_backtest_casts_nothing(world: World) -> Non
     assert world.seq.accepted == []
     decision = svc.decisions.current("alice", world.uid)
     assert decision is not None and decision.status == "blocked"
-    assert [b["code"] for b in decision.data["blockers"]] == ["no_passing_backtest"]
-    assert decision.data["track_record"]["detail"] == "κ 0.05 < 0.20"
+    assert [b.code for b in decision.data.blockers] == ["no_passing_backtest"]
+    assert (decision.data.track_record or {})["detail"] == "κ 0.05 < 0.20"
 
 
 def test_a_veto_stops_the_vote(world: World) -> None:
@@ -264,7 +264,7 @@ def test_dry_run_decides_and_records_but_casts_nothing(world: World) -> None:
     svc.tick()
     decision = svc.decisions.current("alice", world.uid)
     assert decision is not None and decision.status == "dry_run"
-    assert decision.data["reason"].endswith(decision.data["provenance_hash"])
+    assert (decision.data.reason or "").endswith(decision.data.provenance_hash or "?")
     assert world.seq.accepted == [] and svc.intents.pending() == []
 
 
@@ -302,7 +302,7 @@ def test_guardrails_block_unsafe_votes(
     svc.tick()
     decision = svc.decisions.current("alice", world.uid)
     assert decision is not None and decision.status == "blocked"
-    assert code in [b["code"] for b in decision.data["blockers"]]
+    assert code in [b.code for b in decision.data.blockers]
     assert world.seq.accepted == []
 
 

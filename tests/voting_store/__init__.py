@@ -8,14 +8,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from agent.analysis.models import (
+from agent.models import Proposal
+from agent.records.assessment import (
     Assessment,
     Facts,
     HardRuleResult,
     PrincipleFinding,
     Provenance,
 )
-from agent.models import Proposal
 from agent.voting.provenance import (
     Decision,
     GuardrailResult,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from agent.store import RecordStore, schema
-from agent.store.audit_log import AuditLog
-from agent.store.intents import IntentStore
+from agent.voting.audit_log import AuditLog
+from agent.voting.intent_store import IntentStore
 from tests import postgres
 
 

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import delete, text, update
 
 from agent.store import RecordStore, schema
-from agent.store.audit_log import AuditLog
 from agent.voting.audit import GENESIS, entry_hash
+from agent.voting.audit_log import AuditLog
 from agent.voting.models import AuditEntry
 from tests.voting_store import DELEGATE, workers
 

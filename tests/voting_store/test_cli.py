@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from agent.cli.main import app
 from agent.store import RecordStore, schema
-from agent.store.audit_log import AuditLog
-from agent.store.intents import IntentStore
 from agent.voting.audit import head_path
+from agent.voting.audit_log import AuditLog
+from agent.voting.intent_store import IntentStore
 from agent.voting.models import Intent
 from tests.voting_store import DELEGATE, bundle, reason_for
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from agent.store import RecordStore, schema
-from agent.store.intents import IntentStore
+from agent.voting.intent_store import IntentStore
 from agent.voting.intents import redact
 from agent.voting.provenance import provenance_hash
 from tests.voting_store import DELEGATE, NOW, bundle, reason_for, workers

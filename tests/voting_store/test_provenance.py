@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from agent.analysis.models import HardRuleResult, InjectionFinding, PrincipleFinding
+from agent.records.assessment import HardRuleResult, InjectionFinding, PrincipleFinding
 from agent.voting.canonical import sha256_hex
 from agent.voting.provenance import (
     SUFFIX_LEN,

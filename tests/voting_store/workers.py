@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from agent.store import RecordStore
-from agent.store.audit_log import AuditLog
-from agent.store.intents import IntentStore
+from agent.voting.audit_log import AuditLog
+from agent.voting.intent_store import IntentStore
 from agent.voting.lock import InstanceLock, VoteLocks
 from tests.voting_store import DELEGATE, bundle, reason_for
 

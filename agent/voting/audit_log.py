@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +37,17 @@ class AuditLog:
     anchor, and `verify` then cannot see a truncated tail.
     """
 
-    def __init__(self, engine: Engine, head: Path | None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        head: Path | None,
+        *,
+        on_append: Callable[[AuditEntry], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.head = HeadFile(head) if head else None
+        self._on_append = on_append
+        """Told of each entry once it is stored and anchored (the service's metrics)."""
 
     def append(
         self,
@@ -61,6 +69,8 @@ class AuditLog:
                 continue
             if self.head is not None:
                 self.head.advance(AuditHead(seq=entry.seq, hash=entry.hash))
+            if self._on_append is not None:
+                self._on_append(entry)
             return entry
         raise StoreError("could not append to the audit log: too many concurrent writers")
 
