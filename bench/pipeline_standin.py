@@ -24,7 +24,7 @@ import numpy as np
 from bench_common import Json, timed
 
 from agent.chunking import chunk_proposal
-from agent.indexer import sync_index
+from agent.indexer import BATCH_CHUNKS, sync_index
 from agent.ingest import ingest
 from agent.ports import Embedder
 from agent.settings import ChunkingSettings
@@ -148,7 +148,8 @@ def bench_standin(
         model = StoredVectors(real, vectors, wrapper_counts=wrapper)
         store, index = _fresh(root, f"standin-{name}", archives, layout=name)
         with timed() as t:
-            counts = sync_index(store, index, lambda m=model: m, cfg)  # type: ignore[misc]
+            batch = 256 if name == "before" else BATCH_CHUNKS  # the indexer before used 256
+            counts = sync_index(store, index, lambda m=model: m, cfg, batch_chunks=batch)  # type: ignore[misc]
         out[name] = {
             "chunks": counts.embedded_chunks,
             "vectors_computed": counts.computed_embeddings,

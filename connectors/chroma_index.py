@@ -22,12 +22,14 @@ _MAX_BATCH = 2000
 _MAX_IN = 500  # values per `$in` filter
 _FULL = ["documents", "metadatas", "distances"]
 HNSW_CONFIG: dict[str, Any] = {"hnsw": {"space": "cosine"}}
-MAIN_SEARCH_EF = 400
-"""Candidates the main graph keeps while searching (Chroma's default is 100). At 100k
-chunks the default missed true top-5 proposals on 3 of 20 questions, 400 on 1 (one chunk
-0.0002 closer than the next), for about 0.7 ms more a query (bench/search_scale.py).
-Small per-space graphs are exact at the default."""
-MAIN_HNSW_CONFIG: dict[str, Any] = {"hnsw": {"space": "cosine", "ef_search": MAIN_SEARCH_EF}}
+MAIN_HNSW_CONFIG: dict[str, Any] = {
+    "hnsw": {"space": "cosine", "ef_search": 400, "max_neighbors": 32}
+}
+"""The main graph holds every space, so HNSW's approximation shows there (small per-space
+graphs are searched exactly at the defaults). At 100k chunks Chroma's defaults (ef_search
+100, 16 neighbours) missed a true top-5 proposal on 2 to 4 of 20 questions; a wider
+search and a better-connected graph miss on 1, for about a millisecond more per query
+and no measurable insert cost (bench/search_scale.py, bench/README.md)."""
 
 
 def open_chroma_client(*, url: str | None, path: Path) -> Any:
