@@ -25,11 +25,12 @@ HNSW_CONFIG: dict[str, Any] = {"hnsw": {"space": "cosine"}}
 MAIN_HNSW_CONFIG: dict[str, Any] = {
     "hnsw": {"space": "cosine", "ef_search": 400, "max_neighbors": 32}
 }
-"""The main graph holds every space, so HNSW's approximation shows there (small per-space
-graphs are searched exactly at the defaults). At 100k chunks Chroma's defaults (ef_search
-100, 16 neighbours) missed a true top-5 proposal on 2 to 4 of 20 questions; a wider
-search and a better-connected graph miss on 1, for about a millisecond more per query
-and no measurable insert cost (bench/search_scale.py, bench/README.md)."""
+"""The main graph holds every space, so HNSW's approximation shows there (the small
+per-space graphs matched an exact ranking on every bench question at the defaults). At
+100k chunks one graph with Chroma's defaults (ef_search 100, 16 neighbours) missed the
+exact top 5 proposals on 4 of 20 questions; a wider search and a better-connected graph
+miss on 1 (one passage, 0.0002 from the next), for under a millisecond more per query
+(bench/search_scale.py)."""
 
 
 def open_chroma_client(*, url: str | None, path: Path) -> Any:
