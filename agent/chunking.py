@@ -10,8 +10,10 @@ store keeps the original).
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from collections.abc import Callable, Sequence
+from functools import cache
 
 from agent.models import Proposal
 from agent.ports import Chunk
@@ -26,9 +28,16 @@ _CELL = re.compile(r"[ \t]*\|[ \t]*")
 _HEX = re.compile(r"\b0x[0-9a-fA-F]{16,}\b")
 
 
+@cache
+def _format_chars() -> dict[int, None]:
+    """Every invisible format character (Unicode category Cf), for `str.translate`."""
+    return {i: None for i in range(sys.maxunicode + 1) if unicodedata.category(chr(i)) == "Cf"}
+
+
 def clean_text(text: str) -> str:
     """Drop invisible format characters and markup noise; keep the words."""
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    if not text.isascii():  # ASCII has no format characters
+        text = text.translate(_format_chars())
     text = _RULE.sub("", text)
     text = _MD_LINK.sub(r"\1", text)
     text = _URL.sub(r"\1", text)

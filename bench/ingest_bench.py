@@ -49,6 +49,7 @@ from bench_common import (
 )
 from pipeline_standin import bench_standin
 from rich.console import Console
+from search_report import render_search, render_standin
 from search_scale import (
     FLAGGED_EVERY,
     INSERT_BATCH,
@@ -536,7 +537,7 @@ def run(args: argparse.Namespace, home: Path, results: Json, console: Console) -
     say(console, "re-ingest with nothing changed (in process, then a cold CLI process)")
     results["reingest"] = bench_reingest(ARCHIVE)
     results["reingest_cli"] = bench_reingest_cli(ARCHIVE, env)
-    say(console, f"building {args.search_chunks:,} synthetic chunks in both Chroma layouts")
+    say(console, f"building {args.search_chunks:,} synthetic chunks in three Chroma layouts")
     results["search"] = bench_search_scale(
         home / "search-chroma", vectors, chunks, args.search_chunks, app.embedder(), QUERIES
     )
@@ -595,25 +596,7 @@ def render(console: Console, r: Json) -> None:
             ],
         )
     )
-    st = r["standin_pipeline"]
-    console.print(
-        figure_table(
-            "1b. Index pipeline with a zero-cost embedder (" + ", ".join(st["archives"]) + ")",
-            [
-                (
-                    "before: delete + add + commit per proposal",
-                    f"{st['before']['chunks']} chunks in {st['before']['seconds']} s  ->  "
-                    f"{st['before']['chunks_per_s']} chunks/s",
-                ),
-                (
-                    "after: bulk writes, vectors by content address",
-                    f"{st['after']['chunks']} chunks in {st['after']['seconds']} s  ->  "
-                    f"[bold]{st['after']['chunks_per_s']}[/] chunks/s",
-                ),
-                ("after / before", str(st["after_over_before"])),
-            ],
-        )
-    )
+    render_standin(console, r["standin_pipeline"])
     ri, cli = r["reingest"], r["reingest_cli"]
     console.print(
         figure_table(
@@ -629,35 +612,7 @@ def render(console: Console, r: Json) -> None:
             ],
         )
     )
-    s = r["search"]
-    si, same = s["index"], s["results_unchanged"]
-    rows = [
-        (
-            "insert, before / after layout",
-            f"{si['insert_before_chunks_per_s']} / {si['insert_after_chunks_per_s']} chunks/s",
-        ),
-        (
-            "top-5 proposals identical, before vs after",
-            f"{same['identical_top5']} of {same['queries_compared']} queries",
-        ),
-    ]
-    for name, st in s["index_query"].items():
-        rows.append((f"index.query, {name} (n={st['n']})", _p50_p95(st)))
-    for name, st in s["end_to_end"].items():
-        rows.append((f"{name} (n={st['n']})", _p50_p95(st)))
-    console.print(
-        figure_table(
-            f"3. Search at {si['chunks']:,} chunks, limit {s['limit']}",
-            rows,
-            caption=(
-                "Vectors are SYNTHETIC: real MiniLM embeddings of the ENS chunks plus seeded "
-                f"Gaussian noise (sigma {NOISE_SIGMA}, mean cosine to the original "
-                f"{si['mean_cosine_to_real']}), re-normalised, over {si['spaces']} spaces. "
-                "before: one collection, `where` on space; after: a collection per space, "
-                "flagged proposals apart. End-to-end rows include the query embedding."
-            ),
-        )
-    )
+    render_search(console, r["search"])
     h = r["cli_help"]
     it = h["import_time"]
     slow = ", ".join(f"{x['module']} {x['ms']} ms" for x in it["slowest_packages"][:4])

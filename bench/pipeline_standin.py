@@ -4,14 +4,19 @@ On a GPU the model embeds thousands of chunks a second, so chunking, Chroma
 writes and the store's bookkeeping must keep up. Here the embedder is a stand-in
 that returns stored vectors (real MiniLM vectors where the bench has them, a
 fixed pseudo-random unit vector per text otherwise) and counts tokens with the
-real tokenizer, as chunking needs. Both the indexer as it was (a delete, an add
-and a bookkeeping transaction per proposal) and as it is now run on the same
-records, each into a fresh embedded Chroma with its own SQLite store.
+real tokenizer, as chunking needs. The indexer as it first was (a delete, an add
+and a bookkeeping transaction per proposal), as it was before this change (bulk
+writes into a full collection per space, tokens counted through the transformers
+wrapper) and as it is now run on the same records, each into a fresh embedded
+Chroma with its own SQLite store. `chroma_ceiling` measures what Chroma's own `add`
+can do here, so the pipeline's figure can be read against it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,7 +24,7 @@ import numpy as np
 from bench_common import Json, timed
 
 from agent.chunking import chunk_proposal
-from agent.indexer import sync_index
+from agent.indexer import BATCH_CHUNKS, sync_index
 from agent.ingest import ingest
 from agent.ports import Embedder
 from agent.settings import ChunkingSettings
@@ -27,12 +32,18 @@ from agent.store import RecordStore
 
 
 class StoredVectors:
-    """An Embedder whose `embed` costs (almost) nothing; tokens counted for real."""
+    """An Embedder whose `embed` costs (almost) nothing; tokens counted for real.
 
-    def __init__(self, real: Embedder, vectors: dict[str, list[float]]) -> None:
+    `wrapper_counts` counts tokens as the embedder did before (the transformers
+    tokenizer wrapper) instead of the embedder's own `count_tokens`."""
+
+    def __init__(
+        self, real: Embedder, vectors: dict[str, list[float]], *, wrapper_counts: bool = False
+    ) -> None:
         self.model_name = real.model_name
         self._real = real
         self._vectors = vectors
+        self._wrapper_counts = wrapper_counts
         self.texts_embedded = 0
 
     @property
@@ -40,6 +51,10 @@ class StoredVectors:
         return self._real.max_tokens
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if self._wrapper_counts:
+            tokenizer = self._real._load().tokenizer  # type: ignore[attr-defined]
+            encoded = tokenizer(list(texts), add_special_tokens=True, truncation=False)
+            return [len(ids) for ids in encoded["input_ids"]]
         return self._real.count_tokens(texts)
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
@@ -94,7 +109,7 @@ def _legacy_flush(batch: list, store: RecordStore, index: object, model: Embedde
 
 
 def _fresh(
-    root: Path, name: str, archives: list[Path], *, single: bool = False
+    root: Path, name: str, archives: list[Path], *, layout: str = "after"
 ) -> tuple[RecordStore, object]:
     from connectors.archive import ArchiveSource
     from connectors.chroma_index import ChromaIndex, open_chroma_client
@@ -104,38 +119,130 @@ def _fresh(
         ingest(ArchiveSource(archive), store)
     store.sync_text_index()  # not part of the chunk figure: done once per proposal either way
     client = open_chroma_client(url=None, path=root / name / "chroma")
-    if single:  # the layout before: one collection
+    if layout == "single":  # the first layout: one collection
         cosine = {"hnsw": {"space": "cosine"}}
         return store, client.create_collection(
             "standin", embedding_function=None, configuration=cosine
         )
+    if layout == "before":
+        from legacy_index import PerSpaceIndex
+
+        return store, PerSpaceIndex(client, "standin")
     return store, ChromaIndex(client, "standin")
 
 
 def bench_standin(
     root: Path, archives: list[Path], real: Embedder, vectors: dict[str, list[float]]
 ) -> Json:
-    """chunks/s of the old and the new indexer with a zero-cost embedder, same records."""
+    """chunks/s of the first, the previous and the current indexer with a zero-cost
+    embedder, same records."""
     cfg = ChunkingSettings()
-    model = StoredVectors(real, vectors)
     out: Json = {"archives": [a.name for a in archives]}
-    store, index = _fresh(root, "standin-before", archives, single=True)
+    store, index = _fresh(root, "standin-legacy", archives, layout="single")
     with timed() as t:
-        chunks = legacy_sync(store, index, model, cfg)
-    out["before"] = {"chunks": chunks, "seconds": round(t.wall, 2)}
-    out["before"]["chunks_per_s"] = round(chunks / t.wall, 1)
+        chunks = legacy_sync(store, index, StoredVectors(real, vectors, wrapper_counts=True), cfg)
+    out["legacy"] = {"chunks": chunks, "seconds": round(t.wall, 2)}
+    out["legacy"]["chunks_per_s"] = round(chunks / t.wall, 1)
     store.close()
-    store, index = _fresh(root, "standin-after", archives)
-    with timed() as t:
-        counts = sync_index(store, index, lambda: model, cfg)  # type: ignore[arg-type]
-    out["after"] = {
-        "chunks": counts.embedded_chunks,
-        "vectors_computed": counts.computed_embeddings,
-        "seconds": round(t.wall, 2),
-        "chunks_per_s": round(counts.embedded_chunks / t.wall, 1),
-        "chunks_in_index": index.count(),  # type: ignore[attr-defined]
-    }
-    store.close()
-    ratio = out["after"]["chunks_per_s"] / out["before"]["chunks_per_s"]
-    out["after_over_before"] = round(ratio, 2)
+    for name, wrapper in (("before", True), ("after", False)):
+        model = StoredVectors(real, vectors, wrapper_counts=wrapper)
+        store, index = _fresh(root, f"standin-{name}", archives, layout=name)
+        with timed() as t:
+            batch = 256 if name == "before" else BATCH_CHUNKS  # the indexer before used 256
+            counts = sync_index(store, index, lambda m=model: m, cfg, batch_chunks=batch)  # type: ignore[misc]
+        out[name] = {
+            "chunks": counts.embedded_chunks,
+            "vectors_computed": counts.computed_embeddings,
+            "seconds": round(t.wall, 2),
+            "cpu_seconds": round(t.cpu, 2),
+            "chunks_per_s": round(counts.embedded_chunks / t.wall, 1),
+            "chunks_in_index": index.count(),  # type: ignore[attr-defined]
+        }
+        store.close()
+    out["after_over_before"] = round(
+        out["after"]["chunks_per_s"] / out["before"]["chunks_per_s"], 2
+    )
+    out["chroma_ceiling"] = chroma_ceiling(root / "ceiling", list(vectors.items()))
     return out
+
+
+CEILING_ROWS = 10_000
+
+
+def chroma_ceiling(root: Path, texts_vectors: list[tuple[str, list[float]]]) -> Json:
+    """Chroma's own `add` rate here (2,000-row calls into a fresh collection): with texts and
+    metadata as the main collection holds them, without texts, and vectors only (a lean
+    per-space graph holds a vector and one key). Also how much another Python thread runs
+    during an `add`, against running alone: near 0 means `add` holds the GIL, so a writer
+    thread could not overlap chunking."""
+    from connectors.chroma_index import HNSW_CONFIG, open_chroma_client
+
+    client = open_chroma_client(url=None, path=root)
+    rows = [texts_vectors[i % len(texts_vectors)] for i in range(CEILING_ROWS)]
+    ids = [f"p{i // 10}#{i % 10}" for i in range(CEILING_ROWS)]
+    vecs = np.asarray([v for _, v in rows], dtype=np.float32)
+    docs = [t for t, _ in rows]
+    metas = [
+        {
+            "proposal_uid": f"p{i // 10}",
+            "space": f"space-{i % 20}",
+            "state": "closed",
+            "flagged": False,
+            "created": 1700000000 + i,
+            "source": "snapshot",
+            "title": docs[i].split("\n", 1)[0][:300],
+            "chunk": i % 10,
+            "text_key": hashlib.sha256(docs[i].encode()).hexdigest()[:40],
+        }
+        for i in range(CEILING_ROWS)
+    ]
+    variants = {
+        "texts_and_metadata": lambda s: {"documents": docs[s], "metadatas": metas[s]},
+        "metadata_no_texts": lambda s: {"metadatas": metas[s]},
+        "vector_and_uid": lambda s: {
+            "metadatas": [{"proposal_uid": m["proposal_uid"]} for m in metas[s]]
+        },
+    }
+    out: Json = {"rows": CEILING_ROWS}
+    for name, extra in variants.items():
+        col = client.create_collection(
+            f"ceiling-{name}".replace("_", "-"), embedding_function=None, configuration=HNSW_CONFIG
+        )
+        with timed() as t:
+            for start in range(0, CEILING_ROWS, 2000):
+                part = slice(start, start + 2000)
+                col.add(ids=ids[part], embeddings=vecs[part], **extra(part))
+        out[f"{name}_chunks_per_s"] = round(CEILING_ROWS / t.wall, 1)
+    col = client.create_collection(
+        "ceiling-gil", embedding_function=None, configuration=HNSW_CONFIG
+    )
+    with _Spinner() as spinner, timed() as t:
+        col.add(
+            ids=ids[:2000], embeddings=vecs[:2000], documents=docs[:2000], metadatas=metas[:2000]
+        )
+    during = spinner.count / t.wall
+    with _Spinner() as spinner, timed() as t:
+        time.sleep(0.5)
+    out["python_thread_share_during_add"] = round(during / (spinner.count / t.wall), 3)
+    return out
+
+
+class _Spinner:
+    """A Python thread counting as fast as it can: how much of the time it got the GIL."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._spin, daemon=True)
+
+    def _spin(self) -> None:
+        while not self._stop.is_set():
+            self.count += 1
+
+    def __enter__(self) -> _Spinner:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()

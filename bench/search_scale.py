@@ -1,24 +1,27 @@
-"""Search latency at scale: the single-collection layout (before) against one per space (after).
+"""Search latency at scale, three Chroma layouts over the same rows, each against exact search.
 
 Embedding 100k real texts would take hours here, so the vectors are synthetic:
 real MiniLM embeddings of the ENS chunks plus small seeded Gaussian noise, with
-the real texts and the real metadata keys. The same rows go into both layouts:
-one Chroma collection queried with a `where` on space (how Steward searched
-before) and `ChromaIndex`'s collection per space with flagged proposals apart.
-The top five proposals of every query are compared between the two, so the
-speed-up is shown not to change what a member is told.
+the real texts and the real metadata keys. The same rows go into
+- *single*: one collection queried with a `where` on space (how Steward searched first);
+- *before*: a full collection per space, flagged apart (`bench/legacy_index.py`);
+- *after*: `ChromaIndex`, one main collection, a lean graph per space, flagged apart.
+Each layout's top five proposals per query are compared with each other and with an
+exact (brute-force) ranking of the same vectors, so a difference between layouts can
+be told apart from which one is right.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from bench_common import Json, timed
+from legacy_index import PerSpaceIndex
 
 from agent.ports import Chunk, ChunkHit, Embedder
 from agent.search import SearchHit, search
@@ -35,6 +38,7 @@ QUERY_REPEATS = 10  # 20 queries x 10 = 200 samples per index-query figure
 DIAGNOSTIC_REPEATS = 2
 E2E_REPEATS = 5
 TOP = 5
+LAYOUTS = ("single", "before", "after")
 
 
 def latency_stats(ms: Sequence[float]) -> Json:
@@ -87,48 +91,94 @@ def synthetic_batches(
         yield batch
 
 
-def build(root: Path, base: np.ndarray, chunks: list[Chunk], total: int) -> tuple[Any, Any, Json]:
-    """Both layouts over the same rows; insert time of each."""
-    from connectors.chroma_index import ChromaIndex, open_chroma_client
+@dataclass
+class Exact:
+    """Every row's vector and metadata: the brute-force reference ranking."""
 
-    client = open_chroma_client(url=None, path=root)
-    single = client.get_or_create_collection(
-        "bench-single", embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+    vectors: np.ndarray
+    uids: list[str]
+    spaces: np.ndarray
+    flagged: np.ndarray
+
+    def top(self, vector: Sequence[float], space: str | None, n: int = TOP) -> list[str]:
+        """Best `n` unflagged proposals by their nearest chunk, exactly."""
+        distance = 1.0 - self.vectors @ np.asarray(vector, dtype=np.float32)
+        allowed = ~self.flagged if space is None else ~self.flagged & (self.spaces == space)
+        best: list[str] = []
+        for i in np.argsort(np.where(allowed, distance, np.inf)):
+            if self.uids[i] not in best:
+                best.append(self.uids[i])
+            if len(best) == n:
+                break
+        return best
+
+    def gap(self, vector: Sequence[float], space: str | None) -> float:
+        """Distance between the exact 5th and 6th proposal: ~0 means a tie decides the 5th."""
+        distance = 1.0 - self.vectors @ np.asarray(vector, dtype=np.float32)
+        allowed = ~self.flagged if space is None else ~self.flagged & (self.spaces == space)
+        per: dict[str, float] = {}
+        for i in np.argsort(np.where(allowed, distance, np.inf)):
+            per.setdefault(self.uids[i], float(distance[i]))
+            if len(per) > TOP:
+                break
+        values = list(per.values())
+        return values[TOP] - values[TOP - 1]
+
+
+def _disk_mb(path: Path) -> float:
+    return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6, 1)
+
+
+def build(
+    root: Path, base: np.ndarray, chunks: list[Chunk], total: int
+) -> tuple[dict[str, Any], Exact, Json]:
+    """The three layouts over the same rows, each in its own Chroma directory."""
+    from connectors.chroma_index import HNSW_CONFIG, ChromaIndex, open_chroma_client
+
+    single = open_chroma_client(url=None, path=root / "single").get_or_create_collection(
+        "bench-single", embedding_function=None, configuration=HNSW_CONFIG
     )
-    index = ChromaIndex(client, "bench-spaces")
-    rng = np.random.default_rng(SEED)
-    before = after = 0.0
-    cosines = []
-    for batch in synthetic_batches(base, chunks, total, rng):
-        t0 = time.perf_counter()
-        single.add(
-            ids=batch.ids,
-            embeddings=batch.vectors,
-            documents=batch.documents,
-            metadatas=batch.metadatas,
-        )
-        t1 = time.perf_counter()
-        rows = list(zip(batch.ids, batch.vectors, batch.documents, batch.metadatas, strict=True))
-        index._write(rows)
-        after += time.perf_counter() - t1
-        before += t1 - t0
+    before = PerSpaceIndex(open_chroma_client(url=None, path=root / "before"), "bench")
+    after = ChromaIndex(open_chroma_client(url=None, path=root / "after"), "bench")
+    seconds = dict.fromkeys(LAYOUTS, 0.0)
+    writers: dict[str, Callable[[SyntheticBatch], None]] = {
+        "single": lambda b: single.add(
+            ids=b.ids, embeddings=b.vectors, documents=b.documents, metadatas=b.metadatas
+        ),
+        "before": lambda b: before._write(_rows(b)),
+        "after": lambda b: after._write(_rows(b)),
+    }
+    vectors, uids, spaces, flagged, cosines = [], [], [], [], []
+    for batch in synthetic_batches(base, chunks, total, np.random.default_rng(SEED)):
+        for name in LAYOUTS:
+            t0 = time.perf_counter()
+            writers[name](batch)
+            seconds[name] += time.perf_counter() - t0
+        vectors.append(batch.vectors)
+        uids += [m["proposal_uid"] for m in batch.metadatas]
+        spaces += [m["space"] for m in batch.metadatas]
+        flagged += [m["flagged"] for m in batch.metadatas]
         cosines.append(batch.cosine_to_real)
-    return (
-        single,
-        index,
-        {
-            "chunks": index.count(),
-            "synthetic_proposals": -(-total // CHUNKS_PER_PROPOSAL),
-            "spaces": len(SYNTHETIC_SPACES),
-            "insert_before_chunks_per_s": round(total / before, 1),
-            "insert_after_chunks_per_s": round(total / after, 1),
-            "mean_cosine_to_real": round(float(np.mean(cosines)), 4),
-        },
-    )
+    exact = Exact(np.concatenate(vectors), uids, np.asarray(spaces), np.asarray(flagged))
+    figures: Json = {
+        "chunks": after.count(),
+        "synthetic_proposals": -(-total // CHUNKS_PER_PROPOSAL),
+        "spaces": len(SYNTHETIC_SPACES),
+        "mean_cosine_to_real": round(float(np.mean(cosines)), 4),
+        "hnsw": HNSW_CONFIG["hnsw"],
+    }
+    for name in LAYOUTS:
+        figures[f"insert_{name}_chunks_per_s"] = round(total / seconds[name], 1)
+        figures[f"disk_{name}_mb"] = _disk_mb(root / name)
+    return {"single": single, "before": before, "after": after}, exact, figures
+
+
+def _rows(batch: SyntheticBatch) -> list[tuple[str, Any, str, Any]]:
+    return list(zip(batch.ids, batch.vectors, batch.documents, batch.metadatas, strict=True))
 
 
 def single_query(single: Any, vector: Sequence[float], limit: int, where: Any) -> list[ChunkHit]:
-    """The query Steward sent before: one collection, a `where` on space."""
+    """The query Steward sent first: one collection, a `where` on space."""
     from connectors.chroma_index import _hits
 
     result = single.query(
@@ -160,29 +210,37 @@ def _timed(fn: Any) -> tuple[float, Any]:
     return (time.perf_counter() - t0) * 1000, out
 
 
-def index_only(single: Any, index: Any, vectors: list[list[float]]) -> Json:
+def index_only(layouts: dict[str, Any], vectors: list[list[float]]) -> Json:
     """Index-only latency (vectors embedded beforehand), variants interleaved."""
+    single, before, after = layouts["single"], layouts["before"], layouts["after"]
     space = {"space": FILTER_SPACE}
     variants: dict[str, tuple[Any, int]] = {
-        "before: all spaces": (lambda v: single_query(single, v, QUERY_LIMIT, None), QUERY_REPEATS),
-        f"before: {FILTER_SPACE}": (
+        "single: all spaces": (
+            lambda v: single_query(single, v, QUERY_LIMIT, None),
+            QUERY_REPEATS,
+        ),
+        f"single: {FILTER_SPACE}": (
             lambda v: single_query(single, v, QUERY_LIMIT, space),
-            QUERY_REPEATS,
-        ),
-        "after: all spaces": (lambda v: index.query(v, limit=QUERY_LIMIT), QUERY_REPEATS),
-        f"after: {FILTER_SPACE}": (
-            lambda v: index.query(v, limit=QUERY_LIMIT, spaces=[FILTER_SPACE]),
-            QUERY_REPEATS,
-        ),
-        "before, diag: where flagged=False": (
-            lambda v: single_query(single, v, QUERY_LIMIT, {"flagged": False}),
-            DIAGNOSTIC_REPEATS,
-        ),
-        "after: all spaces incl. flagged": (
-            lambda v: index.query(v, limit=QUERY_LIMIT, include_flagged=True),
             DIAGNOSTIC_REPEATS,
         ),
     }
+    for name, index in (("before", before), ("after", after)):
+        variants[f"{name}: all spaces"] = (
+            lambda v, i=index: i.query(v, limit=QUERY_LIMIT),
+            QUERY_REPEATS,
+        )
+        variants[f"{name}: {FILTER_SPACE}"] = (
+            lambda v, i=index: i.query(v, limit=QUERY_LIMIT, spaces=[FILTER_SPACE]),
+            QUERY_REPEATS,
+        )
+    variants["after: all spaces incl. flagged"] = (
+        lambda v: after.query(v, limit=QUERY_LIMIT, include_flagged=True),
+        DIAGNOSTIC_REPEATS,
+    )
+    variants[f"after: {FILTER_SPACE} incl. flagged"] = (
+        lambda v: after.query(v, limit=QUERY_LIMIT, spaces=[FILTER_SPACE], include_flagged=True),
+        DIAGNOSTIC_REPEATS,
+    )
     for fn, _ in variants.values():  # the first queries load each HNSW segment
         for vector in vectors[:3]:
             fn(vector)
@@ -197,46 +255,80 @@ def index_only(single: Any, index: Any, vectors: list[list[float]]) -> Json:
                     ok = ok and len(hits) == QUERY_LIMIT
                     if FILTER_SPACE in name:
                         ok = ok and all(h.metadata.get("space") == FILTER_SPACE for h in hits)
-                    if name.startswith("after") and "flagged" not in name:
+                    if not name.startswith("single") and "flagged" not in name:
                         ok = ok and not any(h.metadata.get("flagged") for h in hits)
     return {"stats": {n: latency_stats(ms) for n, ms in samples.items()}, "ok": ok}
 
 
-def same_results(single: Any, index: Any, embedder: Embedder, queries: list[str]) -> Json:
-    """Top-5 proposals of each query, before and after, in all spaces and in one."""
+def same_results(
+    layouts: dict[str, Any], exact: Exact, embedder: Embedder, queries: list[str]
+) -> Json:
+    """Top-5 proposals of each query in every layout and exactly, in all spaces and in one."""
     vectors = embedder.embed(queries)
-    compared = identical = 0
+    compared = 0
+    agree: dict[str, int] = {
+        "after_vs_before": 0,
+        "after_vs_single": 0,
+        "single_vs_exact": 0,
+        "before_vs_exact": 0,
+        "after_vs_exact": 0,
+    }
+    misses: list[Json] = []
     for vector, query in zip(vectors, queries, strict=True):
         for space in (None, FILTER_SPACE):
-            old = single_search(single, vector, space)
             spaces = [space] if space else []
-            new = [h.uid for h in search(query, index, embedder, spaces=spaces, limit=TOP)]
+            top = {
+                "single": single_search(layouts["single"], vector, space),
+                "exact": exact.top(vector, space),
+            }
+            for name in ("before", "after"):
+                hits = search(query, layouts[name], embedder, spaces=spaces, limit=TOP)
+                top[name] = [h.uid for h in hits]
             compared += 1
-            identical += old == new
-    return {"queries_compared": compared, "identical_top5": identical, "ok": compared == identical}
-
-
-def end_to_end(single: Any, index: Any, embedder: Embedder, queries: list[str]) -> Json:
-    """search() with the query embedding, before (single collection) and after."""
-    samples: dict[str, list[float]] = {
-        "embed query": [],
-        f"before: search {FILTER_SPACE}": [],
-        "after: search all spaces": [],
-        f"after: search {FILTER_SPACE}": [],
+            for pair in agree:
+                a, b = pair.split("_vs_")
+                agree[pair] += top[a] == top[b]
+            for name in LAYOUTS:
+                if top[name] != top["exact"]:
+                    misses.append(
+                        {
+                            "layout": name,
+                            "query": query,
+                            "space": space,
+                            "exact_5th_6th_gap": round(exact.gap(vector, space), 6),
+                            "missing": [u for u in top["exact"] if u not in top[name]],
+                            "extra": [u for u in top[name] if u not in top["exact"]],
+                        }
+                    )
+    after = [m for m in misses if m["layout"] == "after"]
+    single = [m for m in misses if m["layout"] == "single"]
+    return {
+        "queries_compared": compared,
+        **{f"identical_top5_{pair}": n for pair, n in agree.items()},
+        "misses_vs_exact": misses,
+        # A space's graph is small enough to search exactly; across all spaces the main graph
+        # is one HNSW over everything, like the single collection, and must do no worse.
+        "ok": not any(m["space"] for m in after) and len(after) <= len(single),
     }
+
+
+def end_to_end(layouts: dict[str, Any], embedder: Embedder, queries: list[str]) -> Json:
+    """search() with the query embedding, before (a collection per space) and after."""
+    samples: dict[str, list[float]] = {"embed query": []}
     ok = True
     for _ in range(E2E_REPEATS):
         for query in queries:
-            ms, vector = _timed(lambda q=query: embedder.embed([q])[0])
+            ms, _ = _timed(lambda q=query: embedder.embed([q])[0])
             samples["embed query"].append(ms)
-            ms, _ = _timed(lambda v=vector: single_search(single, v, FILTER_SPACE))
-            samples[f"before: search {FILTER_SPACE}"].append(ms + samples["embed query"][-1])
-            for name, spaces in (("all spaces", ()), (FILTER_SPACE, (FILTER_SPACE,))):
-                ms, hits = _timed(
-                    lambda q=query, s=spaces: search(q, index, embedder, spaces=s, limit=TOP)
-                )
-                samples[f"after: search {name}"].append(ms)
-                ok = ok and _respects(hits, spaces)
+            for name in ("before", "after"):
+                for label, spaces in (("all spaces", ()), (FILTER_SPACE, (FILTER_SPACE,))):
+                    ms, hits = _timed(
+                        lambda q=query, s=spaces, i=layouts[name]: search(
+                            q, i, embedder, spaces=s, limit=TOP
+                        )
+                    )
+                    samples.setdefault(f"{name}: search {label}", []).append(ms)
+                    ok = ok and _respects(hits, spaces)
     return {"stats": {n: latency_stats(ms) for n, ms in samples.items()}, "ok": ok}
 
 
@@ -253,12 +345,12 @@ def bench_search_scale(
     queries: list[str],
 ) -> Json:
     with timed() as t:
-        single, index, built = build(root, base, chunks, total)
-    built["build_both_s"] = round(t.wall, 1)
+        layouts, exact, built = build(root, base, chunks, total)
+    built["build_all_s"] = round(t.wall, 1)
     vectors = embedder.embed(queries)
-    timings = index_only(single, index, vectors)
-    same = same_results(single, index, embedder, queries)
-    e2e = end_to_end(single, index, embedder, queries)
+    timings = index_only(layouts, vectors)
+    same = same_results(layouts, exact, embedder, queries)
+    e2e = end_to_end(layouts, embedder, queries)
     return {
         "index": built,
         "limit": QUERY_LIMIT,

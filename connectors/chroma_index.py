@@ -7,6 +7,7 @@ to download a model.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,17 @@ from agent.ports import Chunk, ChunkHit
 
 _MAX_BATCH = 2000
 _MAX_IN = 500  # values per `$in` filter
+_FULL = ["documents", "metadatas", "distances"]
+HNSW_CONFIG: dict[str, Any] = {"hnsw": {"space": "cosine"}}
+MAIN_HNSW_CONFIG: dict[str, Any] = {
+    "hnsw": {"space": "cosine", "ef_search": 400, "max_neighbors": 32}
+}
+"""The main graph holds every space, so HNSW's approximation shows there (the small
+per-space graphs matched an exact ranking on every bench question at the defaults). At
+100k chunks one graph with Chroma's defaults (ef_search 100, 16 neighbours) missed the
+exact top 5 proposals on 4 of 20 questions; a wider search and a better-connected graph
+miss on 1 (one passage, 0.0002 from the next), for under a millisecond more per query
+(bench/search_scale.py)."""
 
 
 def open_chroma_client(*, url: str | None, path: Path) -> Any:
@@ -43,42 +55,55 @@ def open_chroma_client(*, url: str | None, path: Path) -> Any:
 
 
 class ChromaIndex:
-    """Chunks in one cosine collection per space, flagged proposals in a collection apart.
+    """Chunks in one cosine collection for all spaces, a lean graph per space, flagged apart.
+
+    - `PREFIX.all`: every chunk of an unflagged proposal, with its text and metadata.
+      A query over all spaces is one unfiltered query here.
+    - `PREFIX.space.<digest>`: the same chunks of one space, vectors and `proposal_uid`
+      only. A query in a space asks this small graph for ids and distances, then reads
+      the texts and metadata of those ids from `PREFIX.all`.
+    - `PREFIX.flagged`: chunks of flagged (spam) proposals, all spaces, text and metadata.
+      The default search never looks there, so it needs no `where` at all.
 
     Why not one collection with a `where` on space: Chroma first turns the `where`
     into the set of matching rows, then walks its HNSW graph skipping every node
-    outside that set. With a space holding 5 % of 100k chunks, that walk visits
-    about twenty times the nodes of an unfiltered query (measured 43 ms p50 against
-    5 ms), and a `flagged: False` clause, which matches nearly every row, costs
-    300 ms just to build the set. One graph per space makes a space's query an
-    unfiltered query over a small graph; keeping flagged (spam) proposals apart
-    means the default search needs no clause at all. A query over several spaces
-    (or all) asks each collection and merges by distance.
+    outside that set. With a space holding 5 % of 100k chunks that walk visits about
+    twenty times the nodes of an unfiltered query (43 ms p50 against 5 ms), and a
+    `flagged: False` clause, which matches nearly every row, costs 300 ms just to build
+    the set. Why not only a collection per space: a query over all of them costs one
+    Chroma call per space (about 2 ms each, 120 ms p95 at 20 spaces). Why the per-space
+    graphs are lean: Chroma's cost of an add is mostly the documents and metadata it
+    indexes (bench/search_index_bench.py); vectors and one key cost a third of that.
 
-    `collection` is the name prefix; a single collection of that exact name (the
-    layout before) is moved over on first open, vectors and all, without re-embedding.
+    `collection` is the name prefix. Layouts from before (one collection named exactly
+    `collection`, or a full collection per space) are moved over on first open,
+    vectors and all, without re-embedding.
     """
 
     def __init__(self, client: Any, collection: str) -> None:
         self._client = client
         self._prefix = collection
         self._open: dict[str, Any] = {}
-        self._move_single_collection()
+        self._move_old_layouts()
 
     # ---- layout ------------------------------------------------------------------
-    def _name(self, space: str, flagged: bool) -> str:
-        digest = hashlib.sha256(space.encode()).hexdigest()[:20]
-        return f"{self._prefix}.{digest}" + (".flagged" if flagged else "")
+    @property
+    def _main(self) -> str:
+        return f"{self._prefix}.all"
 
-    def _collection(self, space: str, flagged: bool, *, create: bool = False) -> Any | None:
-        name = self._name(space, flagged)
+    @property
+    def _flagged(self) -> str:
+        return f"{self._prefix}.flagged"
+
+    def _lean(self, space: str) -> str:
+        return f"{self._prefix}.space." + hashlib.sha256(space.encode()).hexdigest()[:20]
+
+    def _get(self, name: str, *, create: bool = False) -> Any | None:
         if name not in self._open:
             if create:
+                config = MAIN_HNSW_CONFIG if name == self._main else HNSW_CONFIG
                 self._open[name] = self._client.get_or_create_collection(
-                    name,
-                    embedding_function=None,
-                    metadata={"space": space, "flagged": flagged},
-                    configuration={"hnsw": {"space": "cosine"}},
+                    name, embedding_function=None, configuration=config
                 )
             else:
                 try:
@@ -87,61 +112,83 @@ class ChromaIndex:
                     return None
         return self._open[name]
 
-    def _all(self, *, flagged: bool | None = None) -> list[Any]:
+    def _names(self) -> list[str]:
         """Every collection of this index (listed anew: another process may add spaces)."""
-        out = []
-        for col in self._client.list_collections():
-            name = getattr(col, "name", col)
-            if not str(name).startswith(self._prefix + "."):
-                continue
-            is_flagged = str(name).endswith(".flagged")
-            if flagged is None or is_flagged == flagged:
-                if name not in self._open:
-                    self._open[name] = self._client.get_collection(name, embedding_function=None)
-                out.append(self._open[name])
-        return out
+        names = (str(getattr(col, "name", col)) for col in self._client.list_collections())
+        return [n for n in names if n.startswith(self._prefix + ".")]
 
-    def _for(self, spaces: Sequence[str], include_flagged: bool) -> list[Any]:
-        if not spaces:
-            return self._all(flagged=None if include_flagged else False)
-        flags = (False, True) if include_flagged else (False,)
-        found = (self._collection(s, f) for s in dict.fromkeys(spaces) for f in flags)
+    def _existing(self, names: Sequence[str]) -> list[Any]:
+        found = (self._get(n) for n in names)
         return [c for c in found if c is not None]
 
-    def _move_single_collection(self) -> None:
-        try:
-            old = self._client.get_collection(self._prefix, embedding_function=None)
-        except _missing():  # nothing to move
-            return
-        while True:
-            got = old.get(limit=_MAX_BATCH, include=["embeddings", "documents", "metadatas"])
-            if not got["ids"]:
-                break
-            rows = list(
-                zip(got["ids"], got["embeddings"], got["documents"], got["metadatas"], strict=True)
-            )
-            self._write(rows, upsert=True)
-            old.delete(ids=got["ids"])
-        self._client.delete_collection(self._prefix)
+    def _leans(self, spaces: Sequence[str] = ()) -> list[Any]:
+        if spaces:
+            return self._existing([self._lean(s) for s in dict.fromkeys(spaces)])
+        return self._existing([n for n in self._names() if n.startswith(f"{self._prefix}.space.")])
+
+    def _move_old_layouts(self) -> None:
+        old = re.compile(re.escape(self._prefix) + r"(\.[0-9a-f]{20}(\.flagged)?)?")
+        names = [str(getattr(c, "name", c)) for c in self._client.list_collections()]
+        for name in names:
+            if not old.fullmatch(name):
+                continue
+            col = self._client.get_collection(name, embedding_function=None)
+            while True:
+                got = col.get(limit=_MAX_BATCH, include=["embeddings", "documents", "metadatas"])
+                if not got["ids"]:
+                    break
+                rows = zip(
+                    got["ids"], got["embeddings"], got["documents"], got["metadatas"], strict=True
+                )
+                self._write(list(rows), upsert=True)
+                col.delete(ids=got["ids"])
+            self._client.delete_collection(name)
 
     def _write(self, rows: list[tuple[str, Any, str, Any]], *, upsert: bool = False) -> None:
-        """Rows (id, vector, document, metadata) into their space's collection."""
-        groups: dict[tuple[str, bool], list[tuple[str, Any, str, Any]]] = {}
-        for row in rows:
-            meta = row[3] or {}
-            key = (str(meta.get("space", "")), bool(meta.get("flagged", False)))
-            groups.setdefault(key, []).append(row)
-        for (space, flagged), part in groups.items():
-            col: Any = self._collection(space, flagged, create=True)
-            for start in range(0, len(part), _MAX_BATCH):
-                ids, vecs, docs, metas = zip(*part[start : start + _MAX_BATCH], strict=True)
-                write = col.upsert if upsert else col.add
+        """Rows (id, vector, document, metadata): unflagged into the main collection and
+        their space's lean one, flagged into the flagged collection."""
+        plain = [r for r in rows if not (r[3] or {}).get("flagged")]
+        flagged = [r for r in rows if (r[3] or {}).get("flagged")]
+        by_space: dict[str, list[tuple[str, Any, str, Any]]] = {}
+        for row in plain:
+            by_space.setdefault(str((row[3] or {}).get("space", "")), []).append(row)
+        # Main first: after a crash between the two, the next replace finds the rows in main
+        # and drops them from main and the lean graphs alike, so the copies cannot drift.
+        self._add(self._main, plain, upsert=upsert)
+        for space, part in by_space.items():
+            self._add(self._lean(space), part, upsert=upsert, lean=True)
+        self._add(self._flagged, flagged, upsert=upsert)
+
+    def _add(
+        self, name: str, rows: list[tuple[str, Any, str, Any]], *, upsert: bool, lean: bool = False
+    ) -> None:
+        if not rows:
+            return
+        col: Any = self._get(name, create=True)
+        write = col.upsert if upsert else col.add
+        for start in range(0, len(rows), _MAX_BATCH):
+            ids, vecs, docs, metas = zip(*rows[start : start + _MAX_BATCH], strict=True)
+            vectors = np.asarray(vecs, dtype=np.float32)
+            if lean:
+                uids = [{"proposal_uid": str((m or {}).get("proposal_uid", ""))} for m in metas]
+                write(ids=list(ids), embeddings=vectors, metadatas=uids)
+            else:
                 write(
                     ids=list(ids),
-                    embeddings=np.asarray(vecs, dtype=np.float32),
+                    embeddings=vectors,
                     documents=list(docs),
                     metadatas=[dict(m) for m in metas],
                 )
+
+    def _home(self, meta: Any) -> list[str]:
+        """The collections a chunk with this metadata lives in."""
+        meta = meta or {}
+        if meta.get("flagged"):
+            return [self._flagged]
+        return [self._main, self._lean(str(meta.get("space", "")))]
+
+    def _where_uids(self, key: str, values: Sequence[str]) -> dict[str, Any]:
+        return {key: values[0] if len(values) == 1 else {"$in": list(values)}}
 
     # ---- VectorIndex ----------------------------------------------------------
     def replace(
@@ -152,13 +199,8 @@ class ChromaIndex:
     def replace_many(
         self, items: Sequence[tuple[str, Sequence[Chunk], Sequence[Sequence[float]]]]
     ) -> None:
-        """One delete per space, then bulk adds: Chroma's cost is per call more than per row."""
-        by_space: dict[str, list[str]] = {}
-        for uid, chunks, _ in items:
-            if chunks:
-                by_space.setdefault(str(chunks[0].metadata.get("space", "")), []).append(uid)
-        for space, uids in by_space.items():
-            self._delete(self._for([space], include_flagged=True), uids)
+        """Drop what the proposals had, then bulk adds (Chroma's cost is per call more than row)."""
+        self._drop([uid for uid, _, _ in items])
         rows = [
             (c.id, v, c.text, c.metadata)
             for _, chunks, vectors in items
@@ -166,61 +208,79 @@ class ChromaIndex:
         ]
         self._write(rows)
 
-    def _delete(self, collections: list[Any], uids: Sequence[str]) -> None:
-        for col in collections:
-            for start in range(0, len(uids), _MAX_IN):
-                part = list(uids[start : start + _MAX_IN])
-                col.delete(where={"proposal_uid": part[0] if len(part) == 1 else {"$in": part}})
+    def _drop(self, uids: Sequence[str]) -> None:
+        """Every chunk of `uids`, wherever it lives: main and flagged by `proposal_uid`, the
+        lean copies by the ids and spaces main knows them under."""
+        main, flagged = self._get(self._main), self._get(self._flagged)
+        for start in range(0, len(uids), _MAX_IN):
+            where = self._where_uids("proposal_uid", uids[start : start + _MAX_IN])
+            if flagged is not None:
+                flagged.delete(where=where)
+            if main is None:
+                continue
+            got = main.get(where=where, include=["metadatas"])
+            if not got["ids"]:
+                continue
+            by_space: dict[str, list[str]] = {}
+            for cid, meta in zip(got["ids"], got["metadatas"], strict=True):
+                by_space.setdefault(str((meta or {}).get("space", "")), []).append(cid)
+            for space, ids in by_space.items():
+                lean = self._get(self._lean(space))
+                if lean is not None:
+                    lean.delete(ids=ids)
+            main.delete(ids=got["ids"])
 
     def vectors_for(
         self, text_keys: Sequence[str], *, spaces: Sequence[str] = ()
     ) -> dict[str, list[float]]:
+        """Stored vectors by content address, from any space (`spaces` is only a hint)."""
         found: dict[str, list[float]] = {}
-        for col in self._for(spaces, include_flagged=True):
+        for col in self._existing([self._main, self._flagged]):
             for start in range(0, len(text_keys), _MAX_IN):
-                part = list(text_keys[start : start + _MAX_IN])
-                where = {"text_key": part[0] if len(part) == 1 else {"$in": part}}
+                where = self._where_uids("text_key", text_keys[start : start + _MAX_IN])
                 got = col.get(where=where, include=["embeddings", "metadatas"])
                 for meta, vector in zip(got["metadatas"], got["embeddings"], strict=True):
                     found[str((meta or {}).get("text_key"))] = [float(x) for x in vector]
         return found
 
     def relabel(self, uid: str, metadata: dict[str, str | int | float | bool]) -> int:
-        """New metadata for `uid`'s chunks; a change of `flagged` moves them across.
+        """New metadata for `uid`'s chunks; a change of `flagged` (or space) moves them.
 
-        Pass `space` in `metadata` to look only there (otherwise every collection).
+        The new copies are written before the old ones are deleted, so a crash in between
+        leaves the chunks findable (the indexer relabels again on its next run).
         """
-        space = metadata.get("space")
-        cols = self._for([str(space)], True) if space is not None else self._all()
         moved = 0
-        for col in cols:
+        for col in self._existing([self._main, self._flagged]):
             found = col.get(
                 where={"proposal_uid": uid}, include=["embeddings", "documents", "metadatas"]
             )
             if not found["ids"]:
                 continue
             metas = [{**(m or {}), **metadata} for m in found["metadatas"]]
-            if "flagged" in metadata and col.name.endswith(".flagged") != bool(metadata["flagged"]):
+            before = set(self._home(found["metadatas"][0]))
+            after = set(self._home(metas[0]))
+            if before == after:
+                col.update(ids=found["ids"], metadatas=metas)
+            else:
                 rows = zip(
                     found["ids"], found["embeddings"], found["documents"], metas, strict=True
                 )
-                self._write(list(rows))
-                col.delete(ids=found["ids"])
-            else:
-                col.update(ids=found["ids"], metadatas=metas)
+                self._write(list(rows), upsert=True)
+                for old in self._existing(sorted(before - after)):
+                    old.delete(ids=found["ids"])
             moved += len(found["ids"])
         return moved
 
     def vectors(self, uid: str, *, space: str | None = None) -> list[list[float]]:
         pairs: list[tuple[Any, Any]] = []
-        for col in self._for([space], True) if space is not None else self._all():
+        for col in self._existing([self._main, self._flagged]):
             found = col.get(where={"proposal_uid": uid}, include=["embeddings", "metadatas"])
             pairs += zip(found["metadatas"], found["embeddings"], strict=True)
         ordered = sorted(pairs, key=lambda mv: int((mv[0] or {}).get("chunk", 0)))
         return [[float(x) for x in v] for _, v in ordered]
 
     def remove(self, uid: str) -> None:
-        self._delete(self._all(), [uid])
+        self._drop([uid])
 
     def query(
         self,
@@ -232,24 +292,57 @@ class ChromaIndex:
         include_flagged: bool = False,
     ) -> list[ChunkHit]:
         """The `limit` nearest chunks in `spaces` (all when empty), optionally only of `uids`."""
-        where: dict[str, Any] | None = None
-        if uids:
-            where = {"proposal_uid": uids[0] if len(uids) == 1 else {"$in": list(uids)}}
-        hits: list[ChunkHit] = []
+        where = self._where_uids("proposal_uid", uids) if uids else None
         query = [np.asarray(vector, dtype=np.float32)]
-        for col in self._for(spaces, include_flagged):
-            result = col.query(
-                query_embeddings=query,
-                n_results=limit,
-                where=where,
-                include=["documents", "metadatas", "distances"],
+        hits: list[ChunkHit] = []
+        if not spaces:
+            main = self._get(self._main)
+            if main is not None:
+                hits += _hits(
+                    main.query(query_embeddings=query, n_results=limit, where=where, include=_FULL)
+                )
+        else:
+            near: list[tuple[float, str]] = []
+            for lean in self._leans(spaces):
+                got = lean.query(
+                    query_embeddings=query, n_results=limit, where=where, include=["distances"]
+                )
+                near += zip(got["distances"][0], got["ids"][0], strict=True)
+            near = sorted(near)[:limit]
+            wanted = set(spaces)  # main's metadata is the truth if a relabel was cut short
+            hits += [h for h in self._fetch(near) if h.metadata.get("space") in wanted]
+        flagged = self._get(self._flagged) if include_flagged else None
+        if flagged is not None:
+            clauses = [
+                c for c in (where, self._where_uids("space", spaces) if spaces else None) if c
+            ]
+            fwhere = clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)
+            hits += _hits(
+                flagged.query(query_embeddings=query, n_results=limit, where=fwhere, include=_FULL)
             )
-            hits += _hits(result)
         hits.sort(key=lambda h: h.distance)
         return hits[:limit]
 
+    def _fetch(self, near: list[tuple[float, str]]) -> list[ChunkHit]:
+        """Texts and metadata from the main collection for (distance, id) pairs of a lean one."""
+        main = self._get(self._main)
+        if not near or main is None:
+            return []
+        got = main.get(ids=[cid for _, cid in near], include=["documents", "metadatas"])
+        rows = {
+            cid: (doc, meta)
+            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        }
+        hits = []
+        for distance, cid in near:
+            if cid not in rows:  # dropped from main a moment ago, by another writer
+                continue
+            doc, meta = rows[cid]
+            hits.append(_hit(cid, doc, meta, distance))
+        return hits
+
     def count(self) -> int:
-        return sum(int(col.count()) for col in self._all())
+        return sum(int(col.count()) for col in self._existing([self._main, self._flagged]))
 
     def heartbeat(self) -> None:
         """One round trip to the server (a no-op on disk for the embedded client)."""
@@ -267,22 +360,24 @@ def _missing() -> tuple[type[Exception], ...]:
 
 
 def _hits(result: dict[str, Any]) -> list[ChunkHit]:
-    hits = []
-    for cid, doc, meta, dist in zip(
-        result["ids"][0],
-        result["documents"][0],
-        result["metadatas"][0],
-        result["distances"][0],
-        strict=True,
-    ):
-        meta = dict(meta or {})
-        hits.append(
-            ChunkHit(
-                chunk_id=cid,
-                proposal_uid=str(meta.get("proposal_uid", "")),
-                text=doc or "",
-                distance=float(dist),
-                metadata=meta,
-            )
+    return [
+        _hit(cid, doc, meta, dist)
+        for cid, doc, meta, dist in zip(
+            result["ids"][0],
+            result["documents"][0],
+            result["metadatas"][0],
+            result["distances"][0],
+            strict=True,
         )
-    return hits
+    ]
+
+
+def _hit(cid: str, doc: str | None, meta: Any, distance: float) -> ChunkHit:
+    meta = dict(meta or {})
+    return ChunkHit(
+        chunk_id=cid,
+        proposal_uid=str(meta.get("proposal_uid", "")),
+        text=doc or "",
+        distance=float(distance),
+        metadata=meta,
+    )

@@ -76,6 +76,7 @@ class SentenceTransformerEmbedder:
         self.device = device
         self._path = resolve_model_path(model)
         self._model: Any = None
+        self._counter: Any = None
         self.texts_embedded = 0
 
     def _load(self) -> Any:
@@ -98,9 +99,21 @@ class SentenceTransformerEmbedder:
         return int(self._load().max_seq_length)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        tokenizer = self._load().tokenizer
-        encoded = tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
-        return [len(ids) for ids in encoded]
+        """Tokens per text, special tokens included, never truncated.
+
+        A copy of the fast tokenizer without truncation or padding, called through
+        `encode_batch_fast` (no character offsets): the same counts as the transformers
+        wrapper at half the cost, and no shared tokenizer state to reset around `encode`.
+        """
+        if self._counter is None:
+            from tokenizers import Tokenizer
+
+            counter = Tokenizer.from_str(self._load().tokenizer.backend_tokenizer.to_str())
+            counter.no_truncation()
+            counter.no_padding()
+            self._counter = counter
+        encoded = self._counter.encode_batch_fast(list(texts), add_special_tokens=True)
+        return [len(e.ids) for e in encoded]
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:

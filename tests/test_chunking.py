@@ -63,3 +63,22 @@ def test_left_out_count_includes_passages_never_token_counted() -> None:
         max_tokens=256,
     )
     assert plain == counted == 800
+
+
+def test_clean_text_drops_every_format_character_and_keeps_the_rest() -> None:
+    import unicodedata
+
+    text = "a\u00adb\u200bc\u200ed\u2060e\ufefff\U000e0041g é ü — 中文 \u200d👍"
+    expected = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    assert clean_text(text) == expected
+    assert clean_text("plain ascii, no change") == "plain ascii, no change"
+
+
+def test_token_counts_match_the_models_tokenizer_without_truncation(embedder) -> None:  # type: ignore[no-untyped-def]
+    texts = ["Fund the ENS grants", "word " * 400, "é\u200b中文 0xdeadbeef", ""]
+    tokenizer = embedder._load().tokenizer
+    want = [len(ids) for ids in tokenizer(texts, add_special_tokens=True)["input_ids"]]
+    assert embedder.count_tokens(texts) == want
+    assert want[1] > embedder.max_tokens  # long texts are counted in full, not cut at the window
+    embedder.embed(["an embed call truncates in between"])
+    assert embedder.count_tokens(texts) == want

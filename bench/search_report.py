@@ -1,0 +1,68 @@
+"""Report tables for the search-scale and zero-cost-embedder figures (both benches print them)."""
+
+from __future__ import annotations
+
+from bench_common import Json, figure_table
+from rich.console import Console
+from search_scale import NOISE_SIGMA
+
+
+def _p50_p95(stats: Json) -> str:
+    return f"p50 {stats['p50_ms']} ms  p95 {stats['p95_ms']} ms"
+
+
+def render_standin(console: Console, st: Json) -> None:
+    ceiling = st["chroma_ceiling"]
+    rows = [
+        (
+            f"{name}: {what}",
+            f"{st[name]['chunks']} chunks in {st[name]['seconds']} s  ->  "
+            f"[bold]{st[name]['chunks_per_s']}[/] chunks/s",
+        )
+        for name, what in (
+            ("legacy", "delete + add + commit per proposal, one collection"),
+            ("before", "bulk writes, a full collection per space"),
+            ("after", "bulk writes, main + lean per-space graph"),
+        )
+    ]
+    rows += [
+        ("after / before", str(st["after_over_before"])),
+        ("Chroma add alone: texts + metadata", f"{ceiling['texts_and_metadata_chunks_per_s']}/s"),
+        ("Chroma add alone: metadata, no texts", f"{ceiling['metadata_no_texts_chunks_per_s']}/s"),
+        ("Chroma add alone: vector + uid", f"{ceiling['vector_and_uid_chunks_per_s']}/s"),
+        ("Python thread's share during add", str(ceiling["python_thread_share_during_add"])),
+    ]
+    title = "Index pipeline with a zero-cost embedder (" + ", ".join(st["archives"]) + ")"
+    console.print(figure_table(title, rows))
+
+
+def render_search(console: Console, s: Json) -> None:
+    si, same = s["index"], s["results_unchanged"]
+    rows = [
+        (
+            "insert, single / before / after",
+            f"{si['insert_single_chunks_per_s']} / {si['insert_before_chunks_per_s']} / "
+            f"{si['insert_after_chunks_per_s']} chunks/s",
+        ),
+        (
+            "disk, single / before / after",
+            f"{si['disk_single_mb']} / {si['disk_before_mb']} / {si['disk_after_mb']} MB",
+        ),
+    ]
+    n = same["queries_compared"]
+    for key, value in same.items():
+        if key.startswith("identical_top5_"):
+            rows.append((f"top-5 identical, {key[15:].replace('_', ' ')}", f"{value} of {n}"))
+    for name, st in s["index_query"].items():
+        rows.append((f"index.query, {name} (n={st['n']})", _p50_p95(st)))
+    for name, st in s["end_to_end"].items():
+        rows.append((f"{name} (n={st['n']})", _p50_p95(st)))
+    caption = (
+        "Vectors are SYNTHETIC: real MiniLM embeddings of the ENS chunks plus seeded Gaussian "
+        f"noise (sigma {NOISE_SIGMA}, mean cosine {si['mean_cosine_to_real']}), over "
+        f"{si['spaces']} spaces. single: one collection, `where` on space; before: a full "
+        "collection per space; after: main collection + lean per-space graphs. "
+        "End-to-end rows include the query embedding."
+    )
+    title = f"Search at {si['chunks']:,} chunks, limit {s['limit']}"
+    console.print(figure_table(title, rows, caption=caption))
