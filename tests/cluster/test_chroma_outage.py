@@ -119,15 +119,23 @@ def _index_matches_bookkeeping(store: RecordStore, url: str, total: int) -> None
     )
     per_proposal: Counter[str] = Counter()
     ids: list[str] = []
+    lean: list[str] = []  # the per-space graphs mirror the main collection's unflagged chunks
+    main: list[str] = []
     for col in client.list_collections():
         if not col.name.startswith("steward-proposals."):
             continue
         got = col.get(include=["metadatas"])
+        if ".space." in col.name:
+            lean += got["ids"]
+            continue
         ids += got["ids"]
+        if col.name.endswith(".all"):
+            main += got["ids"]
         per_proposal.update(str(m["proposal_uid"]) for m in got["metadatas"])
     stored = store.proposals(source="snapshot")
     assert len(stored) == total
     assert len(ids) == len(set(ids)), "a chunk is in the index twice"
+    assert sorted(lean) == sorted(main), "a space's graph differs from the main collection"
     assert set(per_proposal) == {p.uid for p in stored}
     for p in stored:
         kept = store.get(p.uid)
