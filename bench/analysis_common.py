@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import numpy as np
-from bench_common import Json
+from bench_common import Json, shared_data
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -17,7 +17,7 @@ T = TypeVar("T")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARCHIVE = PROJECT_ROOT / "config" / "demo" / "ens-proposals.jsonl"
 POLICY_FILE = PROJECT_ROOT / "config" / "policies" / "ens-constitution.md"
-DAO_CORPUS = PROJECT_ROOT.parent / "shared" / "data" / "dao-proposals"
+DAO_CORPUS = shared_data() / "dao-proposals"
 DEFAULT_OUT = PROJECT_ROOT / "bench" / "results" / "analysis.json"
 
 CONFIDENCE_CAP = 0.5  # analysis.offline_confidence_cap in config/default.yaml

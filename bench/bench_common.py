@@ -29,6 +29,17 @@ class Timing:
     cpu: float = 0.0
 
 
+def shared_data() -> Path:
+    """The shared data folder (`../shared/data` beside the checkout, or beside the folder
+    of worktrees), or `STEWARD_SHARED_DATA`: a bench run from a worktree and one from the
+    main checkout must read the same corpora."""
+    if env := os.environ.get("STEWARD_SHARED_DATA"):
+        return Path(env)
+    root = Path(__file__).resolve().parent.parent
+    found = [p / "shared" / "data" for p in (root.parent, root.parent.parent)]
+    return next((p for p in found if p.is_dir()), found[0])
+
+
 @contextmanager
 def timed() -> Iterator[Timing]:
     """Time a block: wall clock and this process's CPU time (all threads)."""

@@ -45,6 +45,7 @@ from bench_common import (
     report_failed_checks,
     run_in_fresh_home,
     say,
+    shared_data,
     timed,
 )
 from pipeline_standin import bench_standin
@@ -497,7 +498,7 @@ def vector_agreement(app: App, chunks: list[Chunk], raw: np.ndarray) -> Json:
 def standin_archives() -> list[Path]:
     """ENS plus the smaller DAO corpora of the shared data where present (more chunks,
     a bench that stays within minutes)."""
-    shared = PROJECT_ROOT.parent.parent / "shared" / "data" / "dao-proposals"
+    shared = shared_data() / "dao-proposals"
     names = ("aragon-proposals.jsonl", "celo-proposals.jsonl", "yearn-proposals.jsonl")
     return [ARCHIVE, *(shared / n for n in names if (shared / n).exists())]
 

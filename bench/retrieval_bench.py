@@ -17,7 +17,15 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench_common import Json, machine_facts, report_failed_checks, run_in_fresh_home, say, timed
+from bench_common import (
+    Json,
+    machine_facts,
+    report_failed_checks,
+    run_in_fresh_home,
+    say,
+    shared_data,
+    timed,
+)
 from retrieval_data import Pair, load_pairs
 from rich.console import Console
 from rich.table import Table
@@ -34,7 +42,7 @@ from agent.search import (
 from agent.settings import load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATA = PROJECT_ROOT.parent.parent / "shared" / "data"
+DATA = shared_data()
 DEFAULT_OUT = PROJECT_ROOT / "bench" / "results" / "retrieval.json"
 SEED = 20261204
 RANK_CUT = 10
