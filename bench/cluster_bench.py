@@ -6,7 +6,8 @@ what the database-backed locks cost.
   start until every space's ingest unit is done; proposals ingested per minute. Run
   twice: with the hub unlimited, and with a shared budget of `--rpm` requests a minute
   (where the hub's limit binds, more workers cannot help: the budget is shared, not
-  multiplied). Indexing is off: embedding is CPU work (see NOTES), not a cluster figure.
+  multiplied). Indexing is off there; a last run (`--indexed-spaces`) ingests and indexes
+  with the real model into a Chroma server, to show what embedding, CPU work, does to it.
 - Takeover: two workers, one held inside the hub's answer and killed with -9; seconds
   from the kill until the other holds the dead worker's lease (bounded by lease_s plus
   one poll).
@@ -74,8 +75,16 @@ def all_done(store: RecordStore, spaces: list[str]) -> bool:
 
 
 def throughput(
-    pg: Postgres, hub: FakeHub, spaces: list[str], n: int, rpm: int, tag: str
+    pg: Postgres,
+    hub: FakeHub,
+    spaces: list[str],
+    n: int,
+    rpm: int,
+    tag: str,
+    chroma_url: str | None = None,
 ) -> dict[str, Any]:
+    """With `chroma_url` the workers also index, and the clock stops when nothing is left
+    to embed as well."""
     tmp = Path(tempfile.mkdtemp(prefix="steward-cluster-bench-"))
     url = fresh_db(pg, f"bench_{tag}_{n}")
     RecordStore(url).close()  # migrated before the clock starts
@@ -87,6 +96,7 @@ def throughput(
         lease_s=10,
         renew_every_s=1,
         requests_per_minute=rpm,
+        chroma_url=chroma_url,
     )
     execute, asked = hub.execute, [0]
 
@@ -102,7 +112,12 @@ def throughput(
         # cluster work, and on 2 shared cores it would swamp the figure.
         wait_until(lambda: _joined(store) >= n, 300, "the workers to join", poll=0.05)
         started = time.monotonic()
-        wait_until(lambda: all_done(store, spaces), 900, "every space", poll=0.2)
+        wait_until(
+            lambda: all_done(store, spaces) and not (chroma_url and store.index_tasks()),
+            1800,
+            "every space" + (" ingested and indexed" if chroma_url else ""),
+            poll=0.2,
+        )
         elapsed = time.monotonic() - started
     finally:
         hub.execute = execute  # type: ignore[method-assign]
@@ -120,6 +135,19 @@ def throughput(
         "spaces_per_minute": round(len(spaces) / elapsed * 60, 1),
         "hub_requests": asked[0],
     }
+
+
+def indexed(pg: Postgres, hub: FakeHub, spaces: list[str]) -> list[dict[str, Any]]:
+    """Ingested and indexed per minute with the real embedding model into one Chroma server.
+    Embedding is CPU work, and the index job is one lease (one worker embeds at a time), so
+    on 2 shared cores this shows what extra workers cost, not what they add."""
+    from tests.cluster.chroma_server import chroma_server
+
+    rows = []
+    for n in (1, 2, 3):
+        with chroma_server(Path(tempfile.mkdtemp(prefix="steward-bench-chroma-"))) as chroma:
+            rows.append(throughput(pg, hub, spaces, n, 100_000, f"indexed{n}", chroma.url))
+    return rows
 
 
 def with_latency(
@@ -255,6 +283,12 @@ def main() -> None:
         "so a worker mostly waits, and that wait is what more workers share out",
     )
     parser.add_argument("--latency-spaces", type=int, default=60)
+    parser.add_argument(
+        "--indexed-spaces",
+        type=int,
+        default=40,
+        help="spaces ingested and indexed (real model, Chroma server) by 1-3 workers; 0: skip",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "cluster.json")
     args = parser.parse_args()
     for key in [k for k in os.environ if k.startswith("STEWARD__") or k == "STEWARD_CONFIG"]:
@@ -295,6 +329,9 @@ def main() -> None:
             print(json.dumps(results["hub_limit_binds"]), flush=True)
             results["takeover"] = takeover(pg, hub, spaces[:40], lease_s=5)
             print(json.dumps(results["takeover"]), flush=True)
+            if args.indexed_spaces:
+                results["indexed"] = indexed(pg, hub, spaces[: args.indexed_spaces])
+                print(json.dumps(results["indexed"]), flush=True)
         results["locks"] = lock_costs(pg)
         print(json.dumps(results["locks"]), flush=True)
     finally:
