@@ -35,7 +35,7 @@ from ingest_bench import ARCHIVE, QUERIES, bench_reingest, rebuild_chunks, stand
 from pipeline_standin import StoredVectors, bench_standin
 from rich.console import Console
 from search_report import render_search, render_standin
-from search_scale import INSERT_BATCH, bench_search_scale
+from search_scale import INSERT_BATCH, LAYOUTS, bench_search_scale
 
 from agent.app import App
 from agent.indexer import sync_index
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace, home: Path, results: Json, console: Console) -
     results["reingest"] = bench_reingest(ARCHIVE)
     say(console, f"building {args.search_chunks:,} synthetic chunks in three Chroma layouts")
     results["search"] = bench_search_scale(
-        home / "search-chroma", vectors, chunks, args.search_chunks, embedder, QUERIES
+        home / "search-chroma", vectors, chunks, args.search_chunks, embedder, QUERIES, args.layouts
     )
     app.close()
     import chromadb
@@ -95,7 +95,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--search-chunks", type=int, default=100_000, help="synthetic index size")
     parser.add_argument("--quick", action="store_true", help="20,000 search chunks")
     parser.add_argument("--keep-home", action="store_true", help="keep the temporary home")
+    parser.add_argument(
+        "--layouts",
+        default=",".join(LAYOUTS),
+        help="layouts to build, of single,before,after (after always): `after` alone for 1M",
+    )
     args = parser.parse_args(argv)
+    args.layouts = [n for n in LAYOUTS if n in args.layouts.split(",") or n == "after"]
     if args.quick:
         args.search_chunks = 20_000
     if args.search_chunks < INSERT_BATCH:

@@ -38,16 +38,14 @@ def render_standin(console: Console, st: Json) -> None:
 
 def render_search(console: Console, s: Json) -> None:
     si, same = s["index"], s["results_unchanged"]
+    built = [n for n in ("single", "before", "after") if f"disk_{n}_mb" in si]
     rows = [
         (
-            "insert, single / before / after",
-            f"{si['insert_single_chunks_per_s']} / {si['insert_before_chunks_per_s']} / "
-            f"{si['insert_after_chunks_per_s']} chunks/s",
+            f"insert, {' / '.join(built)}",
+            " / ".join(str(si[f"insert_{n}_chunks_per_s"]) for n in built) + " chunks/s",
         ),
-        (
-            "disk, single / before / after",
-            f"{si['disk_single_mb']} / {si['disk_before_mb']} / {si['disk_after_mb']} MB",
-        ),
+        (f"disk, {' / '.join(built)}", " / ".join(str(si[f"disk_{n}_mb"]) for n in built) + " MB"),
+        ("build time (all layouts)", f"{si['build_all_s']} s"),
     ]
     n = same["queries_compared"]
     for key, value in same.items():

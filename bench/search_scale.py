@@ -130,27 +130,32 @@ def _disk_mb(path: Path) -> float:
 
 
 def build(
-    root: Path, base: np.ndarray, chunks: list[Chunk], total: int
+    root: Path, base: np.ndarray, chunks: list[Chunk], total: int, names: Sequence[str] = LAYOUTS
 ) -> tuple[dict[str, Any], Exact, Json]:
-    """The three layouts over the same rows, each in its own Chroma directory."""
+    """The layouts `names` over the same rows, each in its own Chroma directory."""
     from connectors.chroma_index import HNSW_CONFIG, ChromaIndex, open_chroma_client
 
-    single = open_chroma_client(url=None, path=root / "single").get_or_create_collection(
-        "bench-single", embedding_function=None, configuration=HNSW_CONFIG
-    )
-    before = PerSpaceIndex(open_chroma_client(url=None, path=root / "before"), "bench")
-    after = ChromaIndex(open_chroma_client(url=None, path=root / "after"), "bench")
-    seconds = dict.fromkeys(LAYOUTS, 0.0)
-    writers: dict[str, Callable[[SyntheticBatch], None]] = {
-        "single": lambda b: single.add(
+    made: dict[str, Any] = {}
+    writers: dict[str, Callable[[SyntheticBatch], None]] = {}
+    if "single" in names:
+        single = open_chroma_client(url=None, path=root / "single").get_or_create_collection(
+            "bench-single", embedding_function=None, configuration=HNSW_CONFIG
+        )
+        made["single"] = single
+        writers["single"] = lambda b: single.add(
             ids=b.ids, embeddings=b.vectors, documents=b.documents, metadatas=b.metadatas
-        ),
-        "before": lambda b: before._write(_rows(b)),
-        "after": lambda b: after._write(_rows(b)),
-    }
+        )
+    if "before" in names:
+        before = PerSpaceIndex(open_chroma_client(url=None, path=root / "before"), "bench")
+        made["before"] = before
+        writers["before"] = lambda b: before._write(_rows(b))
+    after = ChromaIndex(open_chroma_client(url=None, path=root / "after"), "bench")
+    made["after"] = after
+    writers["after"] = lambda b: after._write(_rows(b))
+    seconds = dict.fromkeys(writers, 0.0)
     vectors, uids, spaces, flagged, cosines = [], [], [], [], []
     for batch in synthetic_batches(base, chunks, total, np.random.default_rng(SEED)):
-        for name in LAYOUTS:
+        for name in writers:
             t0 = time.perf_counter()
             writers[name](batch)
             seconds[name] += time.perf_counter() - t0
@@ -167,10 +172,10 @@ def build(
         "mean_cosine_to_real": round(float(np.mean(cosines)), 4),
         "hnsw": HNSW_CONFIG["hnsw"],
     }
-    for name in LAYOUTS:
+    for name in writers:
         figures[f"insert_{name}_chunks_per_s"] = round(total / seconds[name], 1)
         figures[f"disk_{name}_mb"] = _disk_mb(root / name)
-    return {"single": single, "before": before, "after": after}, exact, figures
+    return made, exact, figures
 
 
 def _rows(batch: SyntheticBatch) -> list[tuple[str, Any, str, Any]]:
@@ -212,19 +217,19 @@ def _timed(fn: Any) -> tuple[float, Any]:
 
 def index_only(layouts: dict[str, Any], vectors: list[list[float]]) -> Json:
     """Index-only latency (vectors embedded beforehand), variants interleaved."""
-    single, before, after = layouts["single"], layouts["before"], layouts["after"]
+    after = layouts["after"]
     space = {"space": FILTER_SPACE}
-    variants: dict[str, tuple[Any, int]] = {
-        "single: all spaces": (
+    variants: dict[str, tuple[Any, int]] = {}
+    if (single := layouts.get("single")) is not None:
+        variants["single: all spaces"] = (
             lambda v: single_query(single, v, QUERY_LIMIT, None),
             QUERY_REPEATS,
-        ),
-        f"single: {FILTER_SPACE}": (
+        )
+        variants[f"single: {FILTER_SPACE}"] = (
             lambda v: single_query(single, v, QUERY_LIMIT, space),
             DIAGNOSTIC_REPEATS,
-        ),
-    }
-    for name, index in (("before", before), ("after", after)):
+        )
+    for name, index in ((n, layouts[n]) for n in ("before", "after") if n in layouts):
         variants[f"{name}: all spaces"] = (
             lambda v, i=index: i.query(v, limit=QUERY_LIMIT),
             QUERY_REPEATS,
@@ -277,18 +282,18 @@ def same_results(
     for vector, query in zip(vectors, queries, strict=True):
         for space in (None, FILTER_SPACE):
             spaces = [space] if space else []
-            top = {
-                "single": single_search(layouts["single"], vector, space),
-                "exact": exact.top(vector, space),
-            }
+            top = {"exact": exact.top(vector, space)}
+            if "single" in layouts:
+                top["single"] = single_search(layouts["single"], vector, space)
             for name in ("before", "after"):
-                hits = search(query, layouts[name], embedder, spaces=spaces, limit=TOP)
-                top[name] = [h.uid for h in hits]
+                if name in layouts:
+                    hits = search(query, layouts[name], embedder, spaces=spaces, limit=TOP)
+                    top[name] = [h.uid for h in hits]
             compared += 1
             for pair in agree:
                 a, b = pair.split("_vs_")
-                agree[pair] += top[a] == top[b]
-            for name in LAYOUTS:
+                agree[pair] += a in top and b in top and top[a] == top[b]
+            for name in (n for n in LAYOUTS if n in top):
                 if top[name] != top["exact"]:
                     misses.append(
                         {
@@ -304,11 +309,16 @@ def same_results(
     single = [m for m in misses if m["layout"] == "single"]
     return {
         "queries_compared": compared,
-        **{f"identical_top5_{pair}": n for pair, n in agree.items()},
+        **{
+            f"identical_top5_{pair}": n
+            for pair, n in agree.items()
+            if all(side in layouts or side == "exact" for side in pair.split("_vs_"))
+        },
         "misses_vs_exact": misses,
         # A space's graph is small enough to search exactly; across all spaces the main graph
         # is one HNSW over everything, like the single collection, and must do no worse.
-        "ok": not any(m["space"] for m in after) and len(after) <= len(single),
+        "ok": not any(m["space"] for m in after)
+        and ("single" not in layouts or len(after) <= len(single)),
     }
 
 
@@ -320,7 +330,7 @@ def end_to_end(layouts: dict[str, Any], embedder: Embedder, queries: list[str]) 
         for query in queries:
             ms, _ = _timed(lambda q=query: embedder.embed([q])[0])
             samples["embed query"].append(ms)
-            for name in ("before", "after"):
+            for name in (n for n in ("before", "after") if n in layouts):
                 for label, spaces in (("all spaces", ()), (FILTER_SPACE, (FILTER_SPACE,))):
                     ms, hits = _timed(
                         lambda q=query, s=spaces, i=layouts[name]: search(
@@ -343,9 +353,10 @@ def bench_search_scale(
     total: int,
     embedder: Embedder,
     queries: list[str],
+    names: Sequence[str] = LAYOUTS,
 ) -> Json:
     with timed() as t:
-        layouts, exact, built = build(root, base, chunks, total)
+        layouts, exact, built = build(root, base, chunks, total, names)
     built["build_all_s"] = round(t.wall, 1)
     vectors = embedder.embed(queries)
     timings = index_only(layouts, vectors)
