@@ -11,6 +11,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from agent.backtest.metrics import ChoiceScore, Metrics
 from agent.settings import DelegateSettings
 from agent.store.backtests import BacktestRecord
 
@@ -62,7 +63,7 @@ def evaluate(
             f"run `steward backtest --voter {voter}`",
         )
     age = (now - record.created).total_seconds() / 86400
-    against = (record.data.get("steward") or {}).get("per_choice", {}).get("AGAINST", {})
+    against = _against(record)
     problems = []
     if record.n < delegate.min_backtest_n:
         problems.append(f"n {record.n} < {delegate.min_backtest_n}")
@@ -80,7 +81,16 @@ def evaluate(
         coverage=record.coverage,
         agreement=record.agreement,
         kappa=record.kappa,
-        against_recall=against.get("recall"),
+        against_recall=against.recall if against else None,
         age_d=age,
         backtest_id=record.id,
     )
+
+
+def _against(record: BacktestRecord) -> ChoiceScore | None:
+    """The stored report's AGAINST figures, read through its model (None when a report
+    kept before `steward` figures existed, or holds none for AGAINST)."""
+    steward = record.data.get("steward")
+    if not steward:
+        return None
+    return Metrics.model_validate(steward).per_choice.get("AGAINST")
