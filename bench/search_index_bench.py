@@ -61,7 +61,7 @@ def run(args: argparse.Namespace, home: Path, results: Json, console: Console) -
     stand_in = StoredVectors(embedder, real)
     sync_index(app.store, app.index, lambda: stand_in, app.settings.chunking)  # type: ignore[arg-type, return-value]
     results["reingest"] = bench_reingest(ARCHIVE)
-    say(console, f"building {args.search_chunks:,} synthetic chunks in three Chroma layouts")
+    say(console, f"building {args.search_chunks:,} synthetic chunks: {', '.join(args.layouts)}")
     results["search"] = bench_search_scale(
         home / "search-chroma", vectors, chunks, args.search_chunks, embedder, QUERIES, args.layouts
     )

@@ -22,15 +22,19 @@ _MAX_BATCH = 2000
 _MAX_IN = 500  # values per `$in` filter
 _FULL = ["documents", "metadatas", "distances"]
 HNSW_CONFIG: dict[str, Any] = {"hnsw": {"space": "cosine"}}
+EF_SEARCH = 400
 MAIN_HNSW_CONFIG: dict[str, Any] = {
-    "hnsw": {"space": "cosine", "ef_search": 400, "max_neighbors": 32}
+    "hnsw": {"space": "cosine", "ef_search": EF_SEARCH, "max_neighbors": 32}
 }
-"""The main graph holds every space, so HNSW's approximation shows there (the small
-per-space graphs matched an exact ranking on every bench question at the defaults). At
-100k chunks one graph with Chroma's defaults (ef_search 100, 16 neighbours) missed the
-exact top 5 proposals on 4 of 20 questions; a wider search and a better-connected graph
-miss on 1 (one passage, 0.0002 from the next), for under a millisecond more per query
+"""The main graph holds every space, so HNSW's approximation shows there. At 100k chunks
+one graph with Chroma's defaults (ef_search 100, 16 neighbours) missed the exact top 5
+proposals on 4 of 20 questions; a wider search and a better-connected graph miss on 1
+(one passage, 0.0002 from the next), for under a millisecond more per query
 (bench/search_scale.py)."""
+LEAN_HNSW_CONFIG: dict[str, Any] = {"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}}
+"""A space's graph is searched as widely: at 100k chunks (5k per space) the defaults matched
+an exact ranking every time, but at 1M (50k per space) they missed on 2 of 20 questions.
+Only the search widens; the graph keeps 16 neighbours, which are cheaper to write."""
 
 
 def open_chroma_client(*, url: str | None, path: Path) -> Any:
@@ -98,19 +102,34 @@ class ChromaIndex:
     def _lean(self, space: str) -> str:
         return f"{self._prefix}.space." + hashlib.sha256(space.encode()).hexdigest()[:20]
 
+    def _config(self, name: str) -> dict[str, Any]:
+        if name == self._main:
+            return MAIN_HNSW_CONFIG
+        return LEAN_HNSW_CONFIG if name.startswith(f"{self._prefix}.space.") else HNSW_CONFIG
+
     def _get(self, name: str, *, create: bool = False) -> Any | None:
         if name not in self._open:
             if create:
-                config = MAIN_HNSW_CONFIG if name == self._main else HNSW_CONFIG
-                self._open[name] = self._client.get_or_create_collection(
-                    name, embedding_function=None, configuration=config
+                col = self._client.get_or_create_collection(
+                    name, embedding_function=None, configuration=self._config(name)
                 )
             else:
                 try:
-                    self._open[name] = self._client.get_collection(name, embedding_function=None)
+                    col = self._client.get_collection(name, embedding_function=None)
                 except _missing():
                     return None
+            self._widen_search(col, self._config(name))
+            self._open[name] = col
         return self._open[name]
+
+    @staticmethod
+    def _widen_search(col: Any, config: dict[str, Any]) -> None:
+        """A collection made before its search width was raised gets it now (Chroma keeps
+        a collection's first configuration; `ef_search` is one it lets us change)."""
+        wanted = config["hnsw"].get("ef_search")
+        hnsw = (getattr(col, "configuration", None) or {}).get("hnsw") or {}
+        if wanted and hnsw.get("ef_search", wanted) < wanted:
+            col.modify(configuration={"hnsw": {"ef_search": wanted}})
 
     def _names(self) -> list[str]:
         """Every collection of this index (listed anew: another process may add spaces)."""

@@ -240,3 +240,23 @@ def test_a_write_cut_short_before_the_lean_graph_heals_on_the_next_replace(
         "a:1#0",
         "a:1#1",
     }
+
+
+def test_graphs_are_searched_wide_including_ones_made_before(tmp_path: Path) -> None:
+    """Main and space graphs search with ef 400; graphs an older Steward made with Chroma's
+    default width (100) are widened on open, their rows untouched."""
+    client = open_chroma_client(url=None, path=tmp_path)
+    index = ChromaIndex(client, "steward-test")
+    index.replace("a:1", _chunks("a:1", "a.eth"), [_unit(0), _unit(1)])
+    names = sorted(str(getattr(c, "name", c)) for c in client.list_collections())
+    lean = next(n for n in names if ".space." in n)
+    for name in ("steward-test.all", lean):
+        col = client.get_collection(name)
+        assert col.configuration["hnsw"]["ef_search"] == 400
+        col.modify(configuration={"hnsw": {"ef_search": 100}})  # as an older Steward left it
+    reopened = ChromaIndex(open_chroma_client(url=None, path=tmp_path), "steward-test")
+    assert {h.proposal_uid for h in reopened.query(_unit(0), limit=5, spaces=["a.eth"])} == {"a:1"}
+    assert len(reopened.query(_unit(0), limit=5)) == 2
+    for name in ("steward-test.all", lean):
+        assert client.get_collection(name).configuration["hnsw"]["ef_search"] == 400
+        assert client.get_collection(name).count() == 2
