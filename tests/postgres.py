@@ -11,9 +11,15 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from agent.store import RecordStore
 
 
 def _free_port() -> int:
@@ -74,3 +80,34 @@ def postgres_cluster() -> Iterator[str]:
             capture_output=True,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+def server_or_skip() -> Iterator[str]:
+    """The body of a `pg_server` fixture (each package picks its scope): a throwaway
+    server's URL, or the test skipped, saying why."""
+    reason = unavailable()
+    if reason:
+        pytest.skip(reason)
+    with postgres_cluster() as url:
+        yield url
+
+
+def store_per_backend(
+    request: pytest.FixtureRequest, tmp_path: Path, tables_first: Sequence[Any] = ()
+) -> Iterator[RecordStore]:
+    """The body of a `store` fixture with params ["sqlite", "postgresql"]: a SQLite file, or
+    the `pg_server` fixture's database, emptied afterwards (`tables_first` before the
+    schema's own tables, for tables that refer to them)."""
+    from agent.store import RecordStore, schema
+
+    if request.param == "sqlite":
+        sqlite = RecordStore(f"sqlite:///{tmp_path / 'db' / 'steward.db'}")
+        yield sqlite
+        sqlite.close()
+        return
+    pg = RecordStore(request.getfixturevalue("pg_server"))
+    yield pg
+    with pg.engine.begin() as conn:
+        for table in [*tables_first, *reversed(schema.metadata.sorted_tables)]:
+            conn.execute(table.delete())
+    pg.close()

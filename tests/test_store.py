@@ -21,26 +21,13 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def pg_server() -> Iterator[str]:
-    reason = postgres.unavailable()
-    if reason:
-        pytest.skip(reason)
-    with postgres.postgres_cluster() as url:
-        yield url
+    yield from postgres.server_or_skip()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStore]:
     """Every store test runs on SQLite and on a real PostgreSQL server."""
-    if request.param == "sqlite":
-        yield RecordStore(f"sqlite:///{tmp_path / 'db' / 'steward.db'}")
-        return
-    url = request.getfixturevalue("pg_server")
-    store = RecordStore(url)
-    yield store
-    with store.engine.begin() as conn:
-        for table in reversed(schema.metadata.sorted_tables):
-            conn.execute(table.delete())
-    store.close()
+    yield from postgres.store_per_backend(request, tmp_path)
 
 
 def _p(pid: str = "0x1", **kw) -> Proposal:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection
 
-from agent.store import RecordStore, schema
+from agent.store import RecordStore
 from agent.store.cluster_tables import TABLES
 from tests import postgres
 
@@ -29,26 +29,12 @@ class DbClock:
 
 @pytest.fixture(scope="package")
 def pg_server() -> Iterator[str]:
-    reason = postgres.unavailable()
-    if reason:
-        pytest.skip(reason)
-    with postgres.postgres_cluster() as url:
-        yield url
+    yield from postgres.server_or_skip()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStore]:
-    if request.param == "sqlite":
-        sqlite = RecordStore(f"sqlite:///{tmp_path / 'db' / 'steward.db'}")
-        yield sqlite
-        sqlite.close()
-        return
-    pg = RecordStore(request.getfixturevalue("pg_server"))
-    yield pg
-    with pg.engine.begin() as conn:
-        for table in [*TABLES, *reversed(schema.metadata.sorted_tables)]:
-            conn.execute(table.delete())
-    pg.close()
+    yield from postgres.store_per_backend(request, tmp_path, TABLES)
 
 
 @pytest.fixture
