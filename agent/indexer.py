@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from agent.chunking import chunk_proposal
+from agent.chunking import chunk_proposals
 from agent.models import Proposal
 from agent.ports import Chunk, Embedder, VectorIndex
 from agent.progress import NoProgress, Progress
@@ -26,6 +26,8 @@ call's texts by tokens, so bigger calls pad less; Chroma and the store write in 
 and each space's graph gets one add per batch (1024 against 256: about 7 % less CPU
 with a zero-cost embedder, bench/pipeline_standin.py)."""
 _KNOWN_LIMIT = 50_000  # vectors kept in memory during one run (~80 MB at 384 dimensions)
+CHUNK_GROUP = 64
+"""Proposals chunked together: their token counts are one tokenizer call (on every core)."""
 
 
 class IndexCounts(BaseModel):
@@ -74,22 +76,24 @@ def sync_index(
     known: dict[str, list[float]] = {}
     batch: list[tuple[Proposal, list[Chunk]]] = []
     pending_chunks = 0
-    for proposal in to_embed:
-        chunks, dropped = chunk_proposal(
-            proposal,
+    for start in range(0, len(to_embed), CHUNK_GROUP):
+        group = to_embed[start : start + CHUNK_GROUP]
+        chunked = chunk_proposals(
+            group,
             max_words=chunking.max_words,
             overlap=chunking.overlap_words,
             max_chunks=chunking.max_chunks,
             count_tokens=model.count_tokens,
             max_tokens=model.max_tokens,
         )
-        counts.chunks_left_out += dropped
-        batch.append((proposal, chunks))
-        pending_chunks += len(chunks)
-        if pending_chunks >= batch_chunks:
-            _flush(batch, model, index, store, counts, known)
-            progress.advance("embed", len(batch))
-            batch, pending_chunks = [], 0
+        for proposal, (chunks, dropped) in zip(group, chunked, strict=True):
+            counts.chunks_left_out += dropped
+            batch.append((proposal, chunks))
+            pending_chunks += len(chunks)
+            if pending_chunks >= batch_chunks:
+                _flush(batch, model, index, store, counts, known)
+                progress.advance("embed", len(batch))
+                batch, pending_chunks = [], 0
     _flush(batch, model, index, store, counts, known)
     progress.advance("embed", len(batch))
     return counts

@@ -7,7 +7,7 @@ imports a connector.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -196,4 +196,69 @@ class VectorIndex(Protocol):
 
     def heartbeat(self) -> None:
         """Ask the store for a sign of life (cheap); raise `StoreError` when it gives none."""
+        ...
+
+
+class VectorKey(NamedTuple):
+    """Where a passage's vector lives: its id, in its space's graph, or with the flagged."""
+
+    id: str
+    space: str
+    flagged: bool
+
+
+class OldPassage(NamedTuple):
+    """A passage found in a vector-store layout from before, with its text and metadata."""
+
+    id: str
+    vector: list[float]
+    text: str
+    metadata: dict[str, Any]
+
+
+class Vectors(Protocol):
+    """Bare vectors by passage id, nearest-neighbour searchable across or within spaces.
+
+    The texts live in the record store (`agent.passage_index.PassageIndex` joins them):
+    a vector store that indexes no text writes several times faster."""
+
+    def put(self, keys: Sequence[VectorKey], vectors: Sequence[Sequence[float]]) -> None:
+        """Insert or overwrite the vectors under `keys`."""
+        ...
+
+    def drop(self, keys: Sequence[VectorKey]) -> None: ...
+
+    def move(self, moves: Sequence[tuple[VectorKey, VectorKey]]) -> None:
+        """Move vectors (old key, new key: same id) to another space or flag, the new copy
+        written before the old is dropped; the vectors are found wherever they are."""
+        ...
+
+    def get(self, keys: Sequence[VectorKey]) -> dict[str, list[float]]:
+        """Stored vectors by id (ids not stored are left out)."""
+        ...
+
+    def nearest(
+        self,
+        vector: Sequence[float],
+        *,
+        limit: int,
+        spaces: Sequence[str] = (),
+        include_flagged: bool = False,
+    ) -> list[tuple[str, float]]:
+        """(id, cosine distance) of the `limit` nearest vectors in `spaces` (all when empty),
+        nearest first; flagged ones only with `include_flagged`."""
+        ...
+
+    def count(self) -> int: ...
+
+    def heartbeat(self) -> None:
+        """Ask the store for a sign of life (cheap); raise `StoreError` when it gives none."""
+        ...
+
+    def old_passages(self) -> list[OldPassage]:
+        """A page of passages still held in a layout from before ([] once none is left)."""
+        ...
+
+    def forget_old(self, ids: Sequence[str]) -> None:
+        """Drop moved passages from the layouts from before (and those layouts once empty)."""
         ...

@@ -5,11 +5,12 @@ writes and the store's bookkeeping must keep up. Here the embedder is a stand-in
 that returns stored vectors (real MiniLM vectors where the bench has them, a
 fixed pseudo-random unit vector per text otherwise) and counts tokens with the
 real tokenizer, as chunking needs. The indexer as it first was (a delete, an add
-and a bookkeeping transaction per proposal), as it was before this change (bulk
-writes into a full collection per space, tokens counted through the transformers
-wrapper) and as it is now run on the same records, each into a fresh embedded
-Chroma with its own SQLite store. `chroma_ceiling` measures what Chroma's own `add`
-can do here, so the pipeline's figure can be read against it.
+and a bookkeeping transaction per proposal), as it was before this change (texts
+and metadata in Chroma: a main collection and a lean graph per space) and as it is
+now (bare vectors in Chroma, texts in the record store) run on the same records,
+each into a fresh embedded Chroma with its own SQLite store. `chroma_ceiling`
+measures what Chroma's own `add` can do here, so the pipeline's figure can be read
+against it.
 """
 
 from __future__ import annotations
@@ -111,8 +112,9 @@ def _legacy_flush(batch: list, store: RecordStore, index: object, model: Embedde
 def _fresh(
     root: Path, name: str, archives: list[Path], *, layout: str = "after"
 ) -> tuple[RecordStore, object]:
+    from agent.passage_index import PassageIndex
     from connectors.archive import ArchiveSource
-    from connectors.chroma_index import ChromaIndex, open_chroma_client
+    from connectors.chroma_index import ChromaVectors, open_chroma_client
 
     store = RecordStore(f"sqlite:///{root / name / 'steward.db'}")
     for archive in archives:
@@ -125,10 +127,10 @@ def _fresh(
             "standin", embedding_function=None, configuration=cosine
         )
     if layout == "before":
-        from legacy_index import PerSpaceIndex
+        from legacy_index import TextInChromaIndex
 
-        return store, PerSpaceIndex(client, "standin")
-    return store, ChromaIndex(client, "standin")
+        return store, TextInChromaIndex(client, "standin")
+    return store, PassageIndex(store, ChromaVectors(client, "standin"))
 
 
 def bench_standin(
@@ -144,12 +146,11 @@ def bench_standin(
     out["legacy"] = {"chunks": chunks, "seconds": round(t.wall, 2)}
     out["legacy"]["chunks_per_s"] = round(chunks / t.wall, 1)
     store.close()
-    for name, wrapper in (("before", True), ("after", False)):
-        model = StoredVectors(real, vectors, wrapper_counts=wrapper)
+    for name in ("before", "after"):
+        model = StoredVectors(real, vectors)
         store, index = _fresh(root, f"standin-{name}", archives, layout=name)
         with timed() as t:
-            batch = 256 if name == "before" else BATCH_CHUNKS  # the indexer before used 256
-            counts = sync_index(store, index, lambda m=model: m, cfg, batch_chunks=batch)  # type: ignore[misc]
+            counts = sync_index(store, index, lambda m=model: m, cfg, batch_chunks=BATCH_CHUNKS)  # type: ignore[misc]
         out[name] = {
             "chunks": counts.embedded_chunks,
             "vectors_computed": counts.computed_embeddings,
@@ -171,10 +172,10 @@ CEILING_ROWS = 10_000
 
 def chroma_ceiling(root: Path, texts_vectors: list[tuple[str, list[float]]]) -> Json:
     """Chroma's own `add` rate here (2,000-row calls into a fresh collection): with texts and
-    metadata as the main collection holds them, without texts, and vectors only (a lean
-    per-space graph holds a vector and one key). Also how much another Python thread runs
-    during an `add`, against running alone: near 0 means `add` holds the GIL, so a writer
-    thread could not overlap chunking."""
+    metadata as the main collection held them before, without texts, a vector and one key
+    (the lean graphs before) and a bare vector (every searched graph now). Also how much
+    another Python thread runs during an `add`, against running alone: near 0 means `add`
+    holds the GIL, so a writer thread could not overlap chunking."""
     from connectors.chroma_index import HNSW_CONFIG, open_chroma_client
 
     client = open_chroma_client(url=None, path=root)
@@ -202,6 +203,7 @@ def chroma_ceiling(root: Path, texts_vectors: list[tuple[str, list[float]]]) -> 
         "vector_and_uid": lambda s: {
             "metadatas": [{"proposal_uid": m["proposal_uid"]} for m in metas[s]]
         },
+        "bare_vector": lambda s: {},
     }
     out: Json = {"rows": CEILING_ROWS}
     for name, extra in variants.items():

@@ -4,8 +4,10 @@ Embedding 100k real texts would take hours here, so the vectors are synthetic:
 real MiniLM embeddings of the ENS chunks plus small seeded Gaussian noise, with
 the real texts and the real metadata keys. The same rows go into
 - *single*: one collection queried with a `where` on space (how Steward searched first);
-- *before*: a full collection per space, flagged apart (`bench/legacy_index.py`);
-- *after*: `ChromaIndex`, one main collection, a lean graph per space, flagged apart.
+- *before*: texts and metadata in one main Chroma collection, a lean vectors-only graph
+  per space, flagged apart (`bench/legacy_index.py`, issue 14's second round);
+- *after*: `PassageIndex`: bare vectors in Chroma in the same graphs
+  (`connectors/chroma_index.py`), texts in the record store's passages table.
 Each layout's top five proposals per query are compared with each other and with an
 exact (brute-force) ranking of the same vectors, so a difference between layouts can
 be told apart from which one is right.
@@ -21,7 +23,7 @@ from typing import Any
 
 import numpy as np
 from bench_common import Json, timed
-from legacy_index import PerSpaceIndex
+from legacy_index import TextInChromaIndex, _hits
 
 from agent.ports import Chunk, ChunkHit, Embedder
 from agent.search import SearchHit, search
@@ -133,7 +135,9 @@ def build(
     root: Path, base: np.ndarray, chunks: list[Chunk], total: int, names: Sequence[str] = LAYOUTS
 ) -> tuple[dict[str, Any], Exact, Json]:
     """The layouts `names` over the same rows, each in its own Chroma directory."""
-    from connectors.chroma_index import HNSW_CONFIG, ChromaIndex, open_chroma_client
+    from agent.passage_index import PassageIndex
+    from agent.store import RecordStore
+    from connectors.chroma_index import HNSW_CONFIG, ChromaVectors, open_chroma_client
 
     made: dict[str, Any] = {}
     writers: dict[str, Callable[[SyntheticBatch], None]] = {}
@@ -146,12 +150,15 @@ def build(
             ids=b.ids, embeddings=b.vectors, documents=b.documents, metadatas=b.metadatas
         )
     if "before" in names:
-        before = PerSpaceIndex(open_chroma_client(url=None, path=root / "before"), "bench")
+        before = TextInChromaIndex(open_chroma_client(url=None, path=root / "before"), "bench")
         made["before"] = before
         writers["before"] = lambda b: before._write(_rows(b))
-    after = ChromaIndex(open_chroma_client(url=None, path=root / "after"), "bench")
+    (root / "after").mkdir(parents=True, exist_ok=True)
+    store = RecordStore(f"sqlite:///{root / 'after' / 'passages.db'}")
+    vectors_after = ChromaVectors(open_chroma_client(url=None, path=root / "after"), "bench")
+    after = PassageIndex(store, vectors_after)
     made["after"] = after
-    writers["after"] = lambda b: after._write(_rows(b))
+    writers["after"] = lambda b: after.replace_many(_items(b))
     seconds = dict.fromkeys(writers, 0.0)
     vectors, uids, spaces, flagged, cosines = [], [], [], [], []
     for batch in synthetic_batches(base, chunks, total, np.random.default_rng(SEED)):
@@ -182,10 +189,19 @@ def _rows(batch: SyntheticBatch) -> list[tuple[str, Any, str, Any]]:
     return list(zip(batch.ids, batch.vectors, batch.documents, batch.metadatas, strict=True))
 
 
+def _items(batch: SyntheticBatch) -> list[tuple[str, list[Chunk], list[Any]]]:
+    """A batch as the indexer hands it over: per proposal, its chunks and vectors."""
+    items: dict[str, tuple[list[Chunk], list[Any]]] = {}
+    for cid, vector, doc, meta in _rows(batch):
+        uid = str(meta["proposal_uid"])
+        chunks, vectors = items.setdefault(uid, ([], []))
+        chunks.append(Chunk(id=cid, proposal_uid=uid, index=len(chunks), text=doc, metadata=meta))
+        vectors.append(vector)
+    return [(uid, chunks, vectors) for uid, (chunks, vectors) in items.items()]
+
+
 def single_query(single: Any, vector: Sequence[float], limit: int, where: Any) -> list[ChunkHit]:
     """The query Steward sent first: one collection, a `where` on space."""
-    from connectors.chroma_index import _hits
-
     result = single.query(
         query_embeddings=[list(vector)],
         n_results=limit,

@@ -1,4 +1,4 @@
-"""VectorIndex over Chroma: embedded PersistentClient, or HttpClient for a server.
+"""Vectors over Chroma: embedded PersistentClient, or HttpClient for a server.
 
 We always pass our own vectors: Chroma's default embedding function would try
 to download a model.
@@ -16,11 +16,10 @@ from urllib.parse import urlparse
 import numpy as np
 
 from agent.errors import ConfigError, StoreError
-from agent.ports import Chunk, ChunkHit
+from agent.ports import OldPassage, VectorKey
 
 _MAX_BATCH = 2000
 _MAX_IN = 500  # values per `$in` filter
-_FULL = ["documents", "metadatas", "distances"]
 HNSW_CONFIG: dict[str, Any] = {"hnsw": {"space": "cosine"}}
 EF_SEARCH = 400
 MAIN_HNSW_CONFIG: dict[str, Any] = {
@@ -31,10 +30,14 @@ one graph with Chroma's defaults (ef_search 100, 16 neighbours) missed the exact
 proposals on 4 of 20 questions; a wider search and a better-connected graph miss on 1
 (one passage, 0.0002 from the next), for under a millisecond more per query
 (bench/search_scale.py)."""
-LEAN_HNSW_CONFIG: dict[str, Any] = {"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}}
+LEAN_HNSW_CONFIG: dict[str, Any] = {
+    "hnsw": {"space": "cosine", "ef_search": EF_SEARCH, "ef_construction": 50}
+}
 """A space's graph is searched as widely: at 100k chunks (5k per space) the defaults matched
 an exact ranking every time, but at 1M (50k per space) they missed on 2 of 20 questions.
-Only the search widens; the graph keeps 16 neighbours, which are cheaper to write."""
+It is built with half the default construction width (50): a write into it costs a
+quarter less, and searched at ef 400 it still returns the exact top hits of a space
+(bench/search_scale.py). It keeps 16 neighbours, which are cheaper to write."""
 
 
 def open_chroma_client(*, url: str | None, path: Path) -> Any:
@@ -58,54 +61,53 @@ def open_chroma_client(*, url: str | None, path: Path) -> Any:
     return chromadb.PersistentClient(path=str(path), settings=settings)
 
 
-class ChromaIndex:
-    """Chunks in one cosine collection for all spaces, a lean graph per space, flagged apart.
+class ChromaVectors:
+    """Bare vectors in one cosine graph for all spaces, a graph per space, flagged apart.
 
-    - `PREFIX.all`: every chunk of an unflagged proposal, with its text and metadata.
-      A query over all spaces is one unfiltered query here.
-    - `PREFIX.space.<digest>`: the same chunks of one space, vectors and `proposal_uid`
-      only. A query in a space asks this small graph for ids and distances, then reads
-      the texts and metadata of those ids from `PREFIX.all`.
-    - `PREFIX.flagged`: chunks of flagged (spam) proposals, all spaces, text and metadata.
-      The default search never looks there, so it needs no `where` at all.
+    - `PREFIX.vectors`: every passage of an unflagged proposal. A query over all spaces
+      is one unfiltered query here.
+    - `PREFIX.vectors.<digest>`: the same vectors of one space. A query in a space is one
+      unfiltered query in this small graph.
+    - `PREFIX.vectors.flagged`: passages of flagged (spam) proposals, all spaces, with
+      their space as metadata. The default search never looks there.
 
-    Why not one collection with a `where` on space: Chroma first turns the `where`
-    into the set of matching rows, then walks its HNSW graph skipping every node
-    outside that set. With a space holding 5 % of 100k chunks that walk visits about
-    twenty times the nodes of an unfiltered query (43 ms p50 against 5 ms), and a
-    `flagged: False` clause, which matches nearly every row, costs 300 ms just to build
-    the set. Why not only a collection per space: a query over all of them costs one
-    Chroma call per space (about 2 ms each, 120 ms p95 at 20 spaces). Why the per-space
-    graphs are lean: Chroma's cost of an add is mostly the documents and metadata it
-    indexes (bench/search_index_bench.py); vectors and one key cost a third of that.
+    No texts and no metadata in the two searched graphs: Chroma indexes every document
+    and metadata value it is given, which made an add of a passage with text and
+    metadata 4.8 times as slow as a bare vector (bench/pipeline_standin.py); the texts
+    live in the record store. Why not one collection with a `where` on space: Chroma
+    first turns the `where` into the set of matching rows, then walks its HNSW graph
+    skipping every node outside that set; with a space holding 5 % of 100k passages that
+    walk costs ten times an unfiltered query, and a `flagged: False` clause, which
+    matches nearly every row, 300 ms just to build the set. Why not only a graph per
+    space: a query over all of them costs one Chroma call per space.
 
     `collection` is the name prefix. Layouts from before (one collection named exactly
-    `collection`, or a full collection per space) are moved over on first open,
-    vectors and all, without re-embedding.
+    `collection`; a full collection per space; `.all` with texts and metadata beside lean
+    `.space.` graphs) are read back through `old_passages` so their passages move into the
+    record store and their vectors into this layout, without re-embedding.
     """
 
     def __init__(self, client: Any, collection: str) -> None:
         self._client = client
         self._prefix = collection
         self._open: dict[str, Any] = {}
-        self._move_old_layouts()
 
     # ---- layout ------------------------------------------------------------------
     @property
     def _main(self) -> str:
-        return f"{self._prefix}.all"
+        return f"{self._prefix}.vectors"
 
     @property
     def _flagged(self) -> str:
-        return f"{self._prefix}.flagged"
+        return f"{self._prefix}.vectors.flagged"
 
     def _lean(self, space: str) -> str:
-        return f"{self._prefix}.space." + hashlib.sha256(space.encode()).hexdigest()[:20]
+        return f"{self._main}." + hashlib.sha256(space.encode()).hexdigest()[:20]
 
     def _config(self, name: str) -> dict[str, Any]:
         if name == self._main:
             return MAIN_HNSW_CONFIG
-        return LEAN_HNSW_CONFIG if name.startswith(f"{self._prefix}.space.") else HNSW_CONFIG
+        return HNSW_CONFIG if name == self._flagged else LEAN_HNSW_CONFIG
 
     def _get(self, name: str, *, create: bool = False) -> Any | None:
         if name not in self._open:
@@ -132,233 +134,125 @@ class ChromaIndex:
             col.modify(configuration={"hnsw": {"ef_search": wanted}})
 
     def _names(self) -> list[str]:
-        """Every collection of this index (listed anew: another process may add spaces)."""
+        """Every collection under the prefix (listed anew: another process may add spaces)."""
         names = (str(getattr(col, "name", col)) for col in self._client.list_collections())
-        return [n for n in names if n.startswith(self._prefix + ".")]
+        return [n for n in names if n == self._prefix or n.startswith(self._prefix + ".")]
 
     def _existing(self, names: Sequence[str]) -> list[Any]:
         found = (self._get(n) for n in names)
         return [c for c in found if c is not None]
 
-    def _leans(self, spaces: Sequence[str] = ()) -> list[Any]:
-        if spaces:
-            return self._existing([self._lean(s) for s in dict.fromkeys(spaces)])
-        return self._existing([n for n in self._names() if n.startswith(f"{self._prefix}.space.")])
+    def _homes(self, key: VectorKey) -> list[str]:
+        """The collections a vector under this key lives in."""
+        return [self._flagged] if key.flagged else [self._main, self._lean(key.space)]
 
-    def _move_old_layouts(self) -> None:
-        old = re.compile(re.escape(self._prefix) + r"(\.[0-9a-f]{20}(\.flagged)?)?")
-        names = [str(getattr(c, "name", c)) for c in self._client.list_collections()]
-        for name in names:
-            if not old.fullmatch(name):
-                continue
-            col = self._client.get_collection(name, embedding_function=None)
-            while True:
-                got = col.get(limit=_MAX_BATCH, include=["embeddings", "documents", "metadatas"])
-                if not got["ids"]:
-                    break
-                rows = zip(
-                    got["ids"], got["embeddings"], got["documents"], got["metadatas"], strict=True
-                )
-                self._write(list(rows), upsert=True)
-                col.delete(ids=got["ids"])
-            self._client.delete_collection(name)
+    # ---- writes ------------------------------------------------------------------
+    def put(self, keys: Sequence[VectorKey], vectors: Sequence[Sequence[float]]) -> None:
+        """Main first: after a crash between the two, the passage's next write or drop
+        reaches every home again, so the copies cannot drift for long."""
+        by_home: dict[str, list[tuple[VectorKey, Sequence[float]]]] = {}
+        for key, vector in zip(keys, vectors, strict=True):
+            for home in self._homes(key):
+                by_home.setdefault(home, []).append((key, vector))
+        for name in sorted(by_home, key=lambda n: n != self._main):
+            self._upsert(name, by_home[name])
 
-    def _write(self, rows: list[tuple[str, Any, str, Any]], *, upsert: bool = False) -> None:
-        """Rows (id, vector, document, metadata): unflagged into the main collection and
-        their space's lean one, flagged into the flagged collection."""
-        plain = [r for r in rows if not (r[3] or {}).get("flagged")]
-        flagged = [r for r in rows if (r[3] or {}).get("flagged")]
-        by_space: dict[str, list[tuple[str, Any, str, Any]]] = {}
-        for row in plain:
-            by_space.setdefault(str((row[3] or {}).get("space", "")), []).append(row)
-        # Main first: after a crash between the two, the next replace finds the rows in main
-        # and drops them from main and the lean graphs alike, so the copies cannot drift.
-        self._add(self._main, plain, upsert=upsert)
-        for space, part in by_space.items():
-            self._add(self._lean(space), part, upsert=upsert, lean=True)
-        self._add(self._flagged, flagged, upsert=upsert)
-
-    def _add(
-        self, name: str, rows: list[tuple[str, Any, str, Any]], *, upsert: bool, lean: bool = False
-    ) -> None:
-        if not rows:
-            return
+    def _upsert(self, name: str, rows: list[tuple[VectorKey, Sequence[float]]]) -> None:
         col: Any = self._get(name, create=True)
-        write = col.upsert if upsert else col.add
         for start in range(0, len(rows), _MAX_BATCH):
-            ids, vecs, docs, metas = zip(*rows[start : start + _MAX_BATCH], strict=True)
-            vectors = np.asarray(vecs, dtype=np.float32)
-            if lean:
-                uids = [{"proposal_uid": str((m or {}).get("proposal_uid", ""))} for m in metas]
-                write(ids=list(ids), embeddings=vectors, metadatas=uids)
-            else:
-                write(
-                    ids=list(ids),
-                    embeddings=vectors,
-                    documents=list(docs),
-                    metadatas=[dict(m) for m in metas],
+            part = rows[start : start + _MAX_BATCH]
+            vectors = np.asarray([v for _, v in part], dtype=np.float32)
+            ids = [k.id for k, _ in part]
+            if name == self._flagged:
+                col.upsert(
+                    ids=ids, embeddings=vectors, metadatas=[{"space": k.space} for k, _ in part]
                 )
+            else:
+                col.upsert(ids=ids, embeddings=vectors)
 
-    def _home(self, meta: Any) -> list[str]:
-        """The collections a chunk with this metadata lives in."""
-        meta = meta or {}
-        if meta.get("flagged"):
-            return [self._flagged]
-        return [self._main, self._lean(str(meta.get("space", "")))]
+    def drop(self, keys: Sequence[VectorKey]) -> None:
+        by_home: dict[str, list[str]] = {}
+        for key in keys:
+            for home in self._homes(key):
+                by_home.setdefault(home, []).append(key.id)
+        for name, ids in by_home.items():
+            col = self._get(name)
+            if col is not None:
+                for start in range(0, len(ids), _MAX_BATCH):
+                    col.delete(ids=ids[start : start + _MAX_BATCH])
 
-    def _where_uids(self, key: str, values: Sequence[str]) -> dict[str, Any]:
-        return {key: values[0] if len(values) == 1 else {"$in": list(values)}}
+    def move(self, moves: Sequence[tuple[VectorKey, VectorKey]]) -> None:
+        found = self._any([new.id for _, new in moves])
+        present = [(old, new) for old, new in moves if new.id in found]
+        adds: dict[str, list[tuple[VectorKey, Sequence[float]]]] = {}
+        drops: dict[str, list[str]] = {}
+        for old, new in present:
+            before, after = set(self._homes(old)), set(self._homes(new))
+            for home in after - before:
+                adds.setdefault(home, []).append((new, found[new.id]))
+            for home in before - after:
+                drops.setdefault(home, []).append(old.id)
+        for name in sorted(adds, key=lambda n: n != self._main):
+            self._upsert(name, adds[name])
+        for name, ids in drops.items():
+            col = self._get(name)
+            if col is not None:
+                col.delete(ids=ids)
 
-    # ---- VectorIndex ----------------------------------------------------------
-    def replace(
-        self, uid: str, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]
-    ) -> None:
-        self.replace_many([(uid, chunks, vectors)])
+    # ---- reads -------------------------------------------------------------------
+    def _any(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """Vectors by id from the main or the flagged collection, wherever they are."""
+        return self._fetch([self._main, self._flagged], ids)
 
-    def replace_many(
-        self, items: Sequence[tuple[str, Sequence[Chunk], Sequence[Sequence[float]]]]
-    ) -> None:
-        """Drop what the proposals had, then bulk adds (Chroma's cost is per call more than row)."""
-        self._drop([uid for uid, _, _ in items])
-        rows = [
-            (c.id, v, c.text, c.metadata)
-            for _, chunks, vectors in items
-            for c, v in zip(chunks, vectors, strict=True)
-        ]
-        self._write(rows)
-
-    def _drop(self, uids: Sequence[str]) -> None:
-        """Every chunk of `uids`, wherever it lives: main and flagged by `proposal_uid`, the
-        lean copies by the ids and spaces main knows them under."""
-        main, flagged = self._get(self._main), self._get(self._flagged)
-        for start in range(0, len(uids), _MAX_IN):
-            where = self._where_uids("proposal_uid", uids[start : start + _MAX_IN])
-            if flagged is not None:
-                flagged.delete(where=where)
-            if main is None:
-                continue
-            got = main.get(where=where, include=["metadatas"])
-            if not got["ids"]:
-                continue
-            by_space: dict[str, list[str]] = {}
-            for cid, meta in zip(got["ids"], got["metadatas"], strict=True):
-                by_space.setdefault(str((meta or {}).get("space", "")), []).append(cid)
-            for space, ids in by_space.items():
-                lean = self._get(self._lean(space))
-                if lean is not None:
-                    lean.delete(ids=ids)
-            main.delete(ids=got["ids"])
-
-    def vectors_for(
-        self, text_keys: Sequence[str], *, spaces: Sequence[str] = ()
-    ) -> dict[str, list[float]]:
-        """Stored vectors by content address, from any space (`spaces` is only a hint)."""
+    def _fetch(self, names: Sequence[str], ids: Sequence[str]) -> dict[str, list[float]]:
         found: dict[str, list[float]] = {}
-        for col in self._existing([self._main, self._flagged]):
-            for start in range(0, len(text_keys), _MAX_IN):
-                where = self._where_uids("text_key", text_keys[start : start + _MAX_IN])
-                got = col.get(where=where, include=["embeddings", "metadatas"])
-                for meta, vector in zip(got["metadatas"], got["embeddings"], strict=True):
-                    found[str((meta or {}).get("text_key"))] = [float(x) for x in vector]
+        for col in self._existing(names):
+            wanted = [i for i in dict.fromkeys(ids) if i not in found]
+            for start in range(0, len(wanted), _MAX_BATCH):
+                got = col.get(ids=wanted[start : start + _MAX_BATCH], include=["embeddings"])
+                for cid, vector in zip(got["ids"], got["embeddings"], strict=True):
+                    found[cid] = [float(x) for x in vector]
         return found
 
-    def relabel(self, uid: str, metadata: dict[str, str | int | float | bool]) -> int:
-        """New metadata for `uid`'s chunks; a change of `flagged` (or space) moves them.
+    def get(self, keys: Sequence[VectorKey]) -> dict[str, list[float]]:
+        plain = [k.id for k in keys if not k.flagged]
+        flagged = [k.id for k in keys if k.flagged]
+        found = self._fetch([self._main], plain) if plain else {}
+        if flagged:
+            found.update(self._fetch([self._flagged], flagged))
+        return found
 
-        The new copies are written before the old ones are deleted, so a crash in between
-        leaves the chunks findable (the indexer relabels again on its next run).
-        """
-        moved = 0
-        for col in self._existing([self._main, self._flagged]):
-            found = col.get(
-                where={"proposal_uid": uid}, include=["embeddings", "documents", "metadatas"]
-            )
-            if not found["ids"]:
-                continue
-            metas = [{**(m or {}), **metadata} for m in found["metadatas"]]
-            before = set(self._home(found["metadatas"][0]))
-            after = set(self._home(metas[0]))
-            if before == after:
-                col.update(ids=found["ids"], metadatas=metas)
-            else:
-                rows = zip(
-                    found["ids"], found["embeddings"], found["documents"], metas, strict=True
-                )
-                self._write(list(rows), upsert=True)
-                for old in self._existing(sorted(before - after)):
-                    old.delete(ids=found["ids"])
-            moved += len(found["ids"])
-        return moved
-
-    def vectors(self, uid: str, *, space: str | None = None) -> list[list[float]]:
-        pairs: list[tuple[Any, Any]] = []
-        for col in self._existing([self._main, self._flagged]):
-            found = col.get(where={"proposal_uid": uid}, include=["embeddings", "metadatas"])
-            pairs += zip(found["metadatas"], found["embeddings"], strict=True)
-        ordered = sorted(pairs, key=lambda mv: int((mv[0] or {}).get("chunk", 0)))
-        return [[float(x) for x in v] for _, v in ordered]
-
-    def remove(self, uid: str) -> None:
-        self._drop([uid])
-
-    def query(
+    def nearest(
         self,
         vector: Sequence[float],
         *,
         limit: int,
         spaces: Sequence[str] = (),
-        uids: Sequence[str] = (),
         include_flagged: bool = False,
-    ) -> list[ChunkHit]:
-        """The `limit` nearest chunks in `spaces` (all when empty), optionally only of `uids`."""
-        where = self._where_uids("proposal_uid", uids) if uids else None
+    ) -> list[tuple[str, float]]:
         query = [np.asarray(vector, dtype=np.float32)]
-        hits: list[ChunkHit] = []
-        if not spaces:
-            main = self._get(self._main)
-            if main is not None:
-                hits += _hits(
-                    main.query(query_embeddings=query, n_results=limit, where=where, include=_FULL)
-                )
-        else:
-            near: list[tuple[float, str]] = []
-            for lean in self._leans(spaces):
-                got = lean.query(
-                    query_embeddings=query, n_results=limit, where=where, include=["distances"]
-                )
-                near += zip(got["distances"][0], got["ids"][0], strict=True)
-            near = sorted(near)[:limit]
-            wanted = set(spaces)  # main's metadata is the truth if a relabel was cut short
-            hits += [h for h in self._fetch(near) if h.metadata.get("space") in wanted]
+        graphs = (
+            self._existing([self._lean(s) for s in dict.fromkeys(spaces)])
+            if spaces
+            else self._existing([self._main])
+        )
+        near: list[tuple[float, str]] = []
+        for col in graphs:
+            got = col.query(query_embeddings=query, n_results=limit, include=["distances"])
+            near += zip(got["distances"][0], got["ids"][0], strict=True)
         flagged = self._get(self._flagged) if include_flagged else None
         if flagged is not None:
-            clauses = [
-                c for c in (where, self._where_uids("space", spaces) if spaces else None) if c
-            ]
-            fwhere = clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)
-            hits += _hits(
-                flagged.query(query_embeddings=query, n_results=limit, where=fwhere, include=_FULL)
+            where = self._where_in("space", spaces) if spaces else None
+            got = flagged.query(
+                query_embeddings=query, n_results=limit, where=where, include=["distances"]
             )
-        hits.sort(key=lambda h: h.distance)
-        return hits[:limit]
+            near += zip(got["distances"][0], got["ids"][0], strict=True)
+        return [(cid, float(d)) for d, cid in sorted(near)[:limit]]
 
-    def _fetch(self, near: list[tuple[float, str]]) -> list[ChunkHit]:
-        """Texts and metadata from the main collection for (distance, id) pairs of a lean one."""
-        main = self._get(self._main)
-        if not near or main is None:
-            return []
-        got = main.get(ids=[cid for _, cid in near], include=["documents", "metadatas"])
-        rows = {
-            cid: (doc, meta)
-            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        }
-        hits = []
-        for distance, cid in near:
-            if cid not in rows:  # dropped from main a moment ago, by another writer
-                continue
-            doc, meta = rows[cid]
-            hits.append(_hit(cid, doc, meta, distance))
-        return hits
+    @staticmethod
+    def _where_in(key: str, values: Sequence[str]) -> dict[str, Any]:
+        values = list(dict.fromkeys(values))
+        return {key: values[0] if len(values) == 1 else {"$in": values}}
 
     def count(self) -> int:
         return sum(int(col.count()) for col in self._existing([self._main, self._flagged]))
@@ -370,33 +264,41 @@ class ChromaIndex:
         except Exception as exc:  # chromadb raises plain Exceptions for connection errors
             raise StoreError(f"the Chroma server does not answer ({type(exc).__name__})") from exc
 
+    # ---- layouts from before ---------------------------------------------------------
+    def _old_full(self) -> list[str]:
+        """Collections of older layouts that hold texts and metadata."""
+        p = re.escape(self._prefix)
+        old = re.compile(rf"{p}(\.[0-9a-f]{{20}}(\.flagged)?|\.all|\.flagged)?")
+        return [n for n in self._names() if old.fullmatch(n)]
+
+    def old_passages(self) -> list[OldPassage]:
+        for name in self._old_full():
+            col = self._client.get_collection(name, embedding_function=None)
+            got = col.get(limit=_MAX_BATCH, include=["embeddings", "documents", "metadatas"])
+            if got["ids"]:
+                return [
+                    OldPassage(cid, [float(x) for x in vector], doc or "", dict(meta or {}))
+                    for cid, vector, doc, meta in zip(
+                        got["ids"],
+                        got["embeddings"],
+                        got["documents"],
+                        got["metadatas"],
+                        strict=True,
+                    )
+                ]
+            self._client.delete_collection(name)
+        for name in self._names():  # the lean graphs of the layout before: vectors only
+            if name.startswith(f"{self._prefix}.space."):
+                self._client.delete_collection(name)
+        return []
+
+    def forget_old(self, ids: Sequence[str]) -> None:
+        for name in self._old_full():
+            self._client.get_collection(name, embedding_function=None).delete(ids=list(ids))
+
 
 def _missing() -> tuple[type[Exception], ...]:
     """What Chroma raises for a collection that does not exist (it changed across versions)."""
     from chromadb.errors import NotFoundError
 
     return (NotFoundError, ValueError)
-
-
-def _hits(result: dict[str, Any]) -> list[ChunkHit]:
-    return [
-        _hit(cid, doc, meta, dist)
-        for cid, doc, meta, dist in zip(
-            result["ids"][0],
-            result["documents"][0],
-            result["metadatas"][0],
-            result["distances"][0],
-            strict=True,
-        )
-    ]
-
-
-def _hit(cid: str, doc: str | None, meta: Any, distance: float) -> ChunkHit:
-    meta = dict(meta or {})
-    return ChunkHit(
-        chunk_id=cid,
-        proposal_uid=str(meta.get("proposal_uid", "")),
-        text=doc or "",
-        distance=float(distance),
-        metadata=meta,
-    )

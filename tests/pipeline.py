@@ -11,8 +11,8 @@ from agent.ingest import IngestCounts, ingest
 from agent.ports import Embedder
 from agent.settings import ChunkingSettings, SnapshotSettings
 from agent.store import RecordStore
-from connectors.chroma_index import ChromaIndex, open_chroma_client
 from connectors.snapshot import HubClient, SnapshotSource
+from tests.indexes import chroma_index
 
 
 @dataclass
@@ -26,8 +26,9 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         self.store = RecordStore(f"sqlite:///{self.home / 'steward.db'}")
-        client = open_chroma_client(url=self.chroma_url, path=self.home / "chroma")
-        self.index = ChromaIndex(client, "steward-test")
+        self.index = chroma_index(
+            self.store, self.home / "chroma", "steward-test", url=self.chroma_url
+        )
         self.embed_calls = 0
 
     def settings(self) -> SnapshotSettings:

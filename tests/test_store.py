@@ -243,3 +243,40 @@ def test_vote_queries_for_the_voter_views(store: RecordStore) -> None:
     ]
     store.mark_deleted(["snapshot:0x1"])
     assert store.space_vote_facts("a.eth") == [] and store.space_vote_stamp("a.eth").votes == 0
+
+
+def test_passages_are_replaced_moved_and_joined_with_their_proposal(store: RecordStore) -> None:
+    from agent.records.passage import Passage
+
+    proposal = Proposal(
+        source="snapshot", space="a.eth", id="0x1", title="T", body="b", state="active"
+    )
+    store.apply_proposals([proposal])
+
+    def passage(uid: str, i: int, key: str = "k") -> Passage:
+        return Passage(
+            chunk_id=f"{uid}#{i}",
+            proposal_uid=uid,
+            space="a.eth",
+            flagged=False,
+            chunk=i,
+            text_key=f"{key}{i}",
+            text=f"text {i}",
+        )
+
+    store.replace_passages([proposal.uid, "gone"], [passage(proposal.uid, i) for i in (1, 0)])
+    store.replace_passages(["gone"], [passage("gone", 0, key="g")])
+    assert [p.chunk for p in store.passages_of([proposal.uid])] == [0, 1]
+    store.replace_passages([proposal.uid], [passage(proposal.uid, 0, key="n")])  # an edit
+    assert [p.text_key for p in store.passages_of([proposal.uid, "gone"])] == ["g0", "n0"]
+    assert set(store.passages_by_text_key(["n0", "g0", "k1"])) == {"n0", "g0"}
+    store.move_passages(proposal.uid, space="b.eth", flagged=True)
+    views = store.passage_views([f"{proposal.uid}#0", "gone#0", "nothing#0"])
+    mine = views[f"{proposal.uid}#0"]
+    assert (mine.space, mine.flagged, mine.title, mine.state) == ("b.eth", True, "T", "active")
+    assert mine.proposal_flagged is False
+    assert views["gone#0"].proposal_flagged is None and views["gone#0"].title == ""
+    store.upsert_passages([passage("gone", 0, key="h")])
+    assert store.passages_of(["gone"])[0].text_key == "h0"
+    store.delete_passages(["gone"])
+    assert store.count_passages() == 1

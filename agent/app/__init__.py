@@ -59,11 +59,12 @@ class App:
 
     @cached_property
     def index(self) -> VectorIndex:
-        from connectors.chroma_index import ChromaIndex, open_chroma_client
+        from agent.passage_index import PassageIndex
+        from connectors.chroma_index import ChromaVectors, open_chroma_client
 
         vs = self.settings.vector_store
         client = open_chroma_client(url=vs.url, path=self.settings.chroma_path)
-        return ChromaIndex(client, vs.collection)
+        return PassageIndex(self.store, ChromaVectors(client, vs.collection))
 
     def embedder(self) -> Embedder:
         if self._embedder is None:

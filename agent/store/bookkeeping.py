@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Engine, and_, case, func, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, case, func, or_, select, update
 
 from agent.models import Proposal, utc
 from agent.store import schema
@@ -105,18 +105,30 @@ class Bookkeeping:
 
     def set_indexed_many(self, done: list[tuple[Proposal, int]]) -> None:
         """`set_indexed` for many proposals in one transaction."""
+        if not done:
+            return
+        stmt = (
+            update(_P)
+            .where(_P.c.uid == bindparam("b_uid"))
+            .values(
+                indexed_chunks=bindparam("b_chunks"),
+                indexed_hash=bindparam("b_hash"),
+                indexed_state=bindparam("b_state"),
+                indexed_flagged=bindparam("b_flagged"),
+            )
+        )
+        rows = [
+            {
+                "b_uid": p.uid,
+                "b_chunks": chunks,
+                "b_hash": p.content_hash,
+                "b_state": p.state,
+                "b_flagged": p.flagged,
+            }
+            for p, chunks in done
+        ]
         with self.engine.begin() as conn:
-            for proposal, chunks in done:
-                conn.execute(
-                    update(_P)
-                    .where(_P.c.uid == proposal.uid)
-                    .values(
-                        indexed_chunks=chunks,
-                        indexed_hash=proposal.content_hash,
-                        indexed_state=proposal.state,
-                        indexed_flagged=proposal.flagged,
-                    )
-                )
+            conn.execute(stmt, rows)  # one executemany, not a statement per proposal
 
     def start_run(self, source: str, scopes: list[str]) -> int:
         now = int(time.time())

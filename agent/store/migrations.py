@@ -106,6 +106,12 @@ def m012_cluster(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=TABLES)
 
 
+def m013_passages(conn: Connection) -> None:
+    """Passage texts move out of the vector index into the store (filled by the index on
+    its first open, from the collections it had, without re-embedding)."""
+    schema.metadata.create_all(conn, tables=[schema.passages])
+
+
 MIGRATIONS: list[Migration] = [
     m001_initial,
     m002_assessments,
@@ -119,6 +125,7 @@ MIGRATIONS: list[Migration] = [
     m010_fulltext,
     m011_backtests,
     m012_cluster,
+    m013_passages,
 ]
 
 

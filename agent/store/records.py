@@ -27,6 +27,7 @@ from agent.store.backtests import BacktestLog
 from agent.store.bookkeeping import Bookkeeping
 from agent.store.fulltext import FullText
 from agent.store.migrations import migrate
+from agent.store.passages import PassageTable
 from agent.store.posts import PostLog
 from agent.store.simulations import SimulationLog
 from agent.store.upsert import upsert_rows
@@ -83,7 +84,14 @@ def _proposal_row(p: Proposal, now: int) -> dict[str, Any]:
 
 
 class RecordStore(
-    Bookkeeping, FullText, AssessmentLog, BacktestLog, PostLog, VoteQueries, SimulationLog
+    Bookkeeping,
+    FullText,
+    PassageTable,
+    AssessmentLog,
+    BacktestLog,
+    PostLog,
+    VoteQueries,
+    SimulationLog,
 ):
     """SQL store for proposals, votes, spaces, cursors and runs."""
 

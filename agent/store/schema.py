@@ -265,6 +265,23 @@ simulations = Table(
     Index("ix_simulations_uid", "proposal_uid", "seq"),
 )
 
+# Passages (chunks) of indexed proposals: their text and where their vector lives. The
+# vector index keeps only vectors under `chunk_id` (issue 14: Chroma writes a row with
+# text and metadata at a fifth of the rate of a bare vector). Created by migration m013.
+passages = Table(
+    "passages",
+    metadata,
+    Column("chunk_id", String(420), primary_key=True),
+    Column("proposal_uid", String(400), nullable=False),
+    Column("space", String(300), nullable=False),
+    Column("flagged", Boolean, nullable=False, default=False),
+    Column("chunk", Integer, nullable=False),
+    Column("text_key", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Index("ix_passages_uid", "proposal_uid", "chunk"),
+    Index("ix_passages_text_key", "text_key"),
+)
+
 # The full-text index's documents: one per live proposal, with the content hash it was
 # built from. SQLite keeps the words in the FTS5 table `text_fts` (rowid = id); PostgreSQL
 # in this table's `tsv` column. Both are created by migration m010 (dialect specific).

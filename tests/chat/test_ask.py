@@ -13,10 +13,11 @@ from langchain_core.messages import AIMessage
 from agent.chat.ask import NOT_FOUND, answer_question
 from agent.indexer import sync_index
 from agent.models import Proposal
+from agent.passage_index import PassageIndex
 from agent.settings import ChunkingSettings
 from agent.store import RecordStore
-from connectors.chroma_index import ChromaIndex, open_chroma_client
 from tests.fakes.chat_model import ScriptedChatModel
+from tests.indexes import chroma_index
 
 GRANTS = "snapshot:0xgrants"
 FEES = "snapshot:0xfees"
@@ -48,7 +49,7 @@ PROPOSALS = [
 @pytest.fixture(scope="module")
 def indexed(
     tmp_path_factory: pytest.TempPathFactory, embedder: Any
-) -> Iterator[tuple[RecordStore, ChromaIndex]]:
+) -> Iterator[tuple[RecordStore, PassageIndex]]:
     home: Path = tmp_path_factory.mktemp("ask")
     store = RecordStore(f"sqlite:///{home / 'steward.db'}")
     store.apply_proposals(
@@ -67,13 +68,13 @@ def indexed(
             for pid, title, body in PROPOSALS
         ]
     )
-    index = ChromaIndex(open_chroma_client(url=None, path=home / "chroma"), "steward-ask")
+    index = chroma_index(store, home / "chroma", "steward-ask")
     sync_index(store, index, lambda: embedder, ChunkingSettings())
     yield store, index
     store.close()
 
 
-def _ask(indexed: tuple[RecordStore, ChromaIndex], embedder: Any, question: str, **kw: Any) -> Any:
+def _ask(indexed: tuple[RecordStore, PassageIndex], embedder: Any, question: str, **kw: Any) -> Any:
     store, index = indexed
     return answer_question(question, index=index, embedder=embedder, store=store, **kw)
 

@@ -38,7 +38,7 @@ DOWN, BACK = "the vector store is not answering", "the vector store is back"
 
 
 def _is_add(method: str, path: str) -> bool:
-    return method == "POST" and path.endswith("/add")
+    return method == "POST" and path.endswith("/upsert")
 
 
 def test_workers_ride_out_a_chroma_restart_without_losing_or_doubling_chunks(
@@ -109,7 +109,8 @@ def test_workers_ride_out_a_chroma_restart_without_losing_or_doubling_chunks(
 
 
 def _index_matches_bookkeeping(store: RecordStore, url: str, total: int) -> None:
-    """Read Chroma directly (not through Steward's connector) and hold it against the store."""
+    """Read Chroma directly (not through Steward's connector) and hold it against the store:
+    one vector per passage, each space's graph mirroring the main graph."""
     import chromadb
     from chromadb.config import Settings
 
@@ -117,25 +118,26 @@ def _index_matches_bookkeeping(store: RecordStore, url: str, total: int) -> None
     client = chromadb.HttpClient(
         host=host, port=int(port), settings=Settings(anonymized_telemetry=False)
     )
-    per_proposal: Counter[str] = Counter()
     ids: list[str] = []
-    lean: list[str] = []  # the per-space graphs mirror the main collection's unflagged chunks
+    lean: list[str] = []  # the per-space graphs mirror the main graph's unflagged vectors
     main: list[str] = []
     for col in client.list_collections():
-        if not col.name.startswith("steward-proposals."):
+        if not col.name.startswith("steward-proposals.vectors"):
             continue
-        got = col.get(include=["metadatas"])
-        if ".space." in col.name:
+        got = col.get(include=[])
+        if col.name in ("steward-proposals.vectors", "steward-proposals.vectors.flagged"):
+            ids += got["ids"]
+            if col.name == "steward-proposals.vectors":
+                main += got["ids"]
+        else:
             lean += got["ids"]
-            continue
-        ids += got["ids"]
-        if col.name.endswith(".all"):
-            main += got["ids"]
-        per_proposal.update(str(m["proposal_uid"]) for m in got["metadatas"])
     stored = store.proposals(source="snapshot")
     assert len(stored) == total
     assert len(ids) == len(set(ids)), "a chunk is in the index twice"
-    assert sorted(lean) == sorted(main), "a space's graph differs from the main collection"
+    assert sorted(lean) == sorted(main), "a space's graph differs from the main graph"
+    passages = store.passages_of([p.uid for p in stored])
+    assert sorted(ids) == sorted(p.chunk_id for p in passages), "vectors and passages differ"
+    per_proposal = Counter(p.proposal_uid for p in passages)
     assert set(per_proposal) == {p.uid for p in stored}
     for p in stored:
         kept = store.get(p.uid)

@@ -316,9 +316,9 @@ async def test_ask_answers_from_the_real_index(
     make_bot: Any, store: RecordStore, embedder: Any, tmp_path: Path
 ) -> None:
     from agent.indexer import sync_index
-    from connectors.chroma_index import ChromaIndex, open_chroma_client
+    from tests.indexes import chroma_index
 
-    index = ChromaIndex(open_chroma_client(url=None, path=tmp_path / "chroma"), "discord-test")
+    index = chroma_index(store, tmp_path / "chroma", "discord-test")
     sync_index(store, index, lambda: embedder, ChunkingSettings())
     bot = await make_bot(
         ask=lambda q: answer_question(q, index=index, embedder=embedder, store=store)

@@ -10,10 +10,11 @@ import pytest
 
 from agent.indexer import sync_index
 from agent.models import Proposal
+from agent.passage_index import PassageIndex
 from agent.search import score_fusion, search
 from agent.settings import ChunkingSettings
 from agent.store import RecordStore
-from connectors.chroma_index import ChromaIndex, open_chroma_client
+from tests.indexes import chroma_index
 
 BOILERPLATE = (
     "This proposal follows the process in MIP0. Core units report monthly to the forum "
@@ -39,10 +40,10 @@ def _proposal(code: str, name: str, what: str, space: str = "maker") -> Proposal
 
 
 @pytest.fixture
-def indexed(tmp_path: Path, embedder: Any) -> Iterator[tuple[RecordStore, ChromaIndex]]:
+def indexed(tmp_path: Path, embedder: Any) -> Iterator[tuple[RecordStore, PassageIndex]]:
     store = RecordStore(f"sqlite:///{tmp_path / 'steward.db'}")
     store.apply_proposals([_proposal(*row) for row in CORE_UNITS])
-    index = ChromaIndex(open_chroma_client(url=None, path=tmp_path / "chroma"), "hybrid")
+    index = chroma_index(store, tmp_path / "chroma", "hybrid")
     sync_index(store, index, lambda: embedder, ChunkingSettings(max_words=30, overlap_words=0))
     yield store, index
     store.close()
