@@ -23,7 +23,7 @@ import numpy as np
 
 from agent.chunking import chunk_title
 from agent.ports import Chunk, ChunkHit, VectorKey, Vectors
-from agent.records.passage import Passage, PassageView
+from agent.records.passage import Passage, PassageKey, PassageView
 from agent.store.passages import PassageTable
 
 EXACT_MAX = 2048
@@ -33,7 +33,7 @@ the allowed hits, asking for more until it has enough."""
 _OVERFETCH = 4
 
 
-def _key(p: Passage) -> VectorKey:
+def _key(p: Passage | PassageKey) -> VectorKey:
     return VectorKey(p.chunk_id, p.space, p.flagged)
 
 
@@ -67,7 +67,7 @@ class PassageIndex:
         self, items: Sequence[tuple[str, Sequence[Chunk], Sequence[Sequence[float]]]]
     ) -> None:
         uids = [uid for uid, _, _ in items]
-        old = self.store.passages_of(uids)
+        old = self.store.passage_keys(uids)
         if old:
             self.graphs.drop([_key(p) for p in old])
         passages = [_passage(uid, c) for uid, chunks, _ in items for c in chunks]
@@ -78,7 +78,7 @@ class PassageIndex:
 
     def relabel(self, uid: str, metadata: dict[str, str | int | float | bool]) -> int:
         """Only a new space or flag moves vectors; state and title are read at query time."""
-        old = self.store.passages_of([uid])
+        old = self.store.passage_keys([uid])
         space = str(metadata.get("space", old[0].space if old else ""))
         flagged = bool(metadata.get("flagged", old[0].flagged if old else False))
         moves = [
@@ -92,7 +92,7 @@ class PassageIndex:
         return len(old)
 
     def remove(self, uid: str) -> None:
-        old = self.store.passages_of([uid])
+        old = self.store.passage_keys([uid])
         if old:
             self.graphs.drop([_key(p) for p in old])
         self.store.delete_passages([uid])
@@ -107,7 +107,7 @@ class PassageIndex:
         return {k: got[p.chunk_id] for k, p in found.items() if p.chunk_id in got}
 
     def vectors(self, uid: str, *, space: str | None = None) -> list[list[float]]:
-        passages = self.store.passages_of([uid])
+        passages = self.store.passage_keys([uid])
         got = self.graphs.get([_key(p) for p in passages])
         return [got[p.chunk_id] for p in passages if p.chunk_id in got]
 
@@ -149,7 +149,7 @@ class PassageIndex:
         """Nearest passages of `uids` only: exact for a few, else filtered graph hits."""
         allowed = [
             p
-            for p in self.store.passages_of(uids)
+            for p in self.store.passage_keys(uids)
             if (not spaces or p.space in spaces) and (include_flagged or not p.flagged)
         ]
         if not allowed:

@@ -32,7 +32,7 @@ from bench_common import (
     say,
 )
 from ingest_bench import ARCHIVE, QUERIES, bench_reingest, rebuild_chunks, standin_archives
-from pipeline_standin import StoredVectors, bench_standin
+from pipeline_standin import StoredVectors, bench_standin, standin_vectors
 from rich.console import Console
 from search_report import render_search, render_standin
 from search_scale import INSERT_BATCH, LAYOUTS, bench_search_scale
@@ -55,8 +55,10 @@ def run(args: argparse.Namespace, home: Path, results: Json, console: Console) -
     chunks = [c for group in grouped for c in group]
     vectors = np.asarray(embedder.embed([c.text for c in chunks]), dtype=np.float32)
     real = dict(zip((c.text for c in chunks), vectors.tolist(), strict=True))
+    say(console, "embedding every stand-in chunk once (real model), for the zero-cost embedder")
+    known = standin_vectors(home, standin_archives(), embedder, real)
     say(console, "index pipeline with a zero-cost embedder (first, before, after)")
-    results["standin_pipeline"] = bench_standin(home, standin_archives(), embedder, real)
+    results["standin_pipeline"] = bench_standin(home, standin_archives(), embedder, known)
     say(console, "re-ingest with nothing changed")
     stand_in = StoredVectors(embedder, real)
     sync_index(app.store, app.index, lambda: stand_in, app.settings.chunking)  # type: ignore[arg-type, return-value]
@@ -75,6 +77,9 @@ def checks(results: Json) -> dict[str, bool]:
     return {
         "reingest computes no embeddings and never loads the model": results["reingest"]["ok"],
         "search filters hold, top 5 as exact as one collection": results["search"]["ok"],
+        "zero-cost-embedder pipeline >= 3,000 chunks/s (median run)": (
+            results["standin_pipeline"]["after"]["chunks_per_s"] >= 3000
+        ),
     }
 
 

@@ -272,9 +272,14 @@ class ChromaVectors:
         return [n for n in self._names() if old.fullmatch(n)]
 
     def old_passages(self) -> list[OldPassage]:
+        """Several workers may open an old index at once: a collection another one emptied
+        and dropped meanwhile is simply gone (every write of the move is idempotent)."""
         for name in self._old_full():
-            col = self._client.get_collection(name, embedding_function=None)
-            got = col.get(limit=_MAX_BATCH, include=["embeddings", "documents", "metadatas"])
+            try:
+                col = self._client.get_collection(name, embedding_function=None)
+                got = col.get(limit=_MAX_BATCH, include=["embeddings", "documents", "metadatas"])
+            except _missing():
+                continue
             if got["ids"]:
                 return [
                     OldPassage(cid, [float(x) for x in vector], doc or "", dict(meta or {}))
@@ -286,15 +291,24 @@ class ChromaVectors:
                         strict=True,
                     )
                 ]
-            self._client.delete_collection(name)
+            self._delete_collection(name)
         for name in self._names():  # the lean graphs of the layout before: vectors only
             if name.startswith(f"{self._prefix}.space."):
-                self._client.delete_collection(name)
+                self._delete_collection(name)
         return []
 
     def forget_old(self, ids: Sequence[str]) -> None:
         for name in self._old_full():
-            self._client.get_collection(name, embedding_function=None).delete(ids=list(ids))
+            try:
+                self._client.get_collection(name, embedding_function=None).delete(ids=list(ids))
+            except _missing():
+                continue
+
+    def _delete_collection(self, name: str) -> None:
+        try:
+            self._client.delete_collection(name)
+        except _missing():
+            pass
 
 
 def _missing() -> tuple[type[Exception], ...]:

@@ -6,6 +6,8 @@ vector lives (its space, and whether it sits with the flagged ones), are here.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -22,6 +24,14 @@ class Passage(BaseModel):
     """Content address of the vector: the same text under the same model
     (`agent.indexer.text_key`); empty for passages moved from an index that had none."""
     text: str
+
+
+class PassageKey(NamedTuple):
+    """Where a passage's vector lives, without its text (what most index writes need)."""
+
+    chunk_id: str
+    space: str
+    flagged: bool
 
 
 class PassageView(Passage):

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 
 from sqlalchemy import Engine, delete, func, select, update
 
-from agent.records.passage import Passage, PassageView
+from agent.records.passage import Passage, PassageKey, PassageView
 from agent.store import schema
 from agent.store.upsert import upsert_rows
 
@@ -56,6 +56,20 @@ class PassageTable:
                     .order_by(_PA.c.proposal_uid, _PA.c.chunk)
                 ).all()
                 out += [Passage(**row._mapping) for row in rows]
+        return out
+
+    def passage_keys(self, uids: Sequence[str]) -> list[PassageKey]:
+        """Where the vectors of `uids`' passages live, each proposal's in chunk order (no
+        texts read: a query restricted to thousands of proposals needs only these)."""
+        out: list[PassageKey] = []
+        with self.engine.connect() as conn:
+            for part in _parts(list(dict.fromkeys(uids))):
+                rows = conn.execute(
+                    select(_PA.c.chunk_id, _PA.c.space, _PA.c.flagged)
+                    .where(_PA.c.proposal_uid.in_(part))
+                    .order_by(_PA.c.proposal_uid, _PA.c.chunk)
+                ).all()
+                out += [PassageKey(r.chunk_id, r.space, bool(r.flagged)) for r in rows]
         return out
 
     def passages_by_text_key(self, keys: Sequence[str]) -> dict[str, Passage]:
