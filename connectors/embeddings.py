@@ -108,12 +108,13 @@ class SentenceTransformerEmbedder:
         if self._counter is None:
             from tokenizers import Tokenizer
 
-            counter = Tokenizer.from_str(self._load().tokenizer.backend_tokenizer.to_str())
-            counter.no_truncation()
-            counter.no_padding()
-            self._counter = counter
-        encoded = self._counter.encode_batch_fast(list(texts), add_special_tokens=True)
-        return [len(e.ids) for e in encoded]
+            from connectors.token_counts import TokenCounter
+
+            copy = Tokenizer.from_str(self._load().tokenizer.backend_tokenizer.to_str())
+            copy.no_truncation()
+            copy.no_padding()
+            self._counter = TokenCounter(copy)
+        return list(self._counter(texts))
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.chunking import chunk_proposal, clean_text, fit_tokens, split_words
+from agent.chunking import chunk_proposal, chunk_proposals, clean_text, fit_tokens, split_words
 from agent.models import Proposal
 
 
@@ -82,3 +82,88 @@ def test_token_counts_match_the_models_tokenizer_without_truncation(embedder) ->
     assert want[1] > embedder.max_tokens  # long texts are counted in full, not cut at the window
     embedder.embed(["an embed call truncates in between"])
     assert embedder.count_tokens(texts) == want
+
+
+def test_proposals_chunked_together_equal_each_chunked_alone() -> None:
+    """One token count for many proposals changes nothing: the same chunks, the same counts
+    left out, and each oversized passage halved exactly as alone."""
+    calls: list[int] = []
+
+    def count(texts):  # type: ignore[no-untyped-def]
+        calls.append(len(texts))
+        return [len(t) // 4 for t in texts]
+
+    bodies = [
+        "",
+        "short body",
+        " ".join(["verylongwordthatcoststokens"] * 300),
+        "\n\n".join(" ".join(f"w{i}x{j}" for j in range(100)) for i in range(30)),
+    ]
+    proposals = [
+        _p(b, title=f"T{i}").model_copy(update={"id": f"0x{i}"}) for i, b in enumerate(bodies)
+    ]
+    kw = {
+        "max_words": 120,
+        "overlap": 10,
+        "max_chunks": 20,
+        "count_tokens": count,
+        "max_tokens": 64,
+    }
+    alone = [chunk_proposal(p, **kw) for p in proposals]  # type: ignore[arg-type]
+    calls.clear()
+    together = chunk_proposals(proposals, **kw)  # type: ignore[arg-type]
+    assert together == alone
+    assert len(calls) < len(proposals) * 2  # counted in rounds, not per passage or proposal
+
+
+def test_clean_text_rules_run_only_where_they_can_match() -> None:
+    """The substring guards skip work, never a match: hex glued to a word is kept whole,
+    blanks collapse only within lines, tables and emphasis still go."""
+    hexed = "0x" + "ab" * 20
+    assert clean_text(f"see {hexed}.") == "see 0xabababab….", clean_text(f"see {hexed}.")
+    assert clean_text(f"id{hexed}") == f"id{hexed}"
+    assert clean_text(f"({hexed})") == "(0xabababab…)"
+    assert clean_text("a  b\t\tc\n  d ") == "a b c\nd"
+    assert clean_text("**bold** __x__ | a | b |\n|---|---|") == "bold x | a | b"
+
+
+def test_word_by_word_counts_equal_the_tokenizers_on_real_and_hostile_text(embedder) -> None:  # type: ignore[no-untyped-def]
+    """MiniLM's BERT tokenizer is counted word by word from a cache; every count must equal
+    the tokenizer's own over whole texts: raw proposal bodies, cleaned passages, and the
+    characters where splitting rules could disagree."""
+    import json
+
+    from tests.conftest import ENS_ARCHIVE
+
+    embedder.count_tokens(["load the counter"])
+    counter = embedder._counter
+    assert counter.by_word
+    bodies = [json.loads(line).get("body") or "" for line in ENS_ARCHIVE.open(encoding="utf-8")]
+    texts = [b[:4000] for b in bodies] + [clean_text(b)[:2000] for b in bodies]
+    texts += [
+        "a\x1cb c\x1dd\x1ee\x1ff",  # Python splits here, BERT joins
+        "x\u200by \u00a0nbsp\u00a0 \x0bvt\x0cff \x85nel \u2028ls \u3000ideo",
+        "中文字 test 日本語テキスト 한국어",
+        "é\u0301 a \u0301b ﬁ ß İstanbul",
+        "\ufffd\x00\x07?!... ((nested)) don't e-mail",
+        "w" * 150 + " " + "0x" + "ab" * 60,
+        "",
+        "   ",
+    ]
+    whole = [
+        len(e.ids) for e in counter._tokenizer.encode_batch_fast(texts, add_special_tokens=True)
+    ]
+    assert embedder.count_tokens(texts) == whole
+    assert embedder.count_tokens(texts) == whole  # again, now from the cache
+
+
+def test_a_tokenizer_that_is_not_bert_is_asked_about_every_text() -> None:
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    from connectors.token_counts import TokenCounter
+
+    tokenizer = Tokenizer(models.WordLevel({"a": 0, "b": 1, "[UNK]": 2}, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    counter = TokenCounter(tokenizer)
+    assert not counter.by_word
+    assert counter(["a b", "a\x1cb", ""]) == [2, 3, 0]

@@ -13,7 +13,7 @@ import pytest
 from agent import passage_index
 from agent.models import Proposal
 from agent.passage_index import PassageIndex
-from agent.ports import Chunk
+from agent.ports import Chunk, VectorKey
 from agent.store import RecordStore
 from connectors.chroma_index import ChromaVectors, open_chroma_client
 
@@ -382,3 +382,25 @@ def test_graphs_are_searched_wide_including_ones_made_before(tmp_path: Path) -> 
     for name in (vectors._main, vectors._lean("a.eth")):
         assert client.get_collection(name).configuration["hnsw"]["ef_search"] == 400
         assert client.get_collection(name).count() == 2
+
+
+def test_a_worker_moving_the_same_old_index_at_once_is_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers started together after an upgrade all move the old layout: a collection one
+    of them already dropped is skipped by the others, and the pages they both wrote are the
+    same rows, overwritten."""
+    client = open_chroma_client(url=None, path=tmp_path)
+    _texts_in_chroma(client)
+    listed = ChromaVectors._old_full
+    monkeypatch.setattr(
+        ChromaVectors, "_old_full", lambda self: ["steward-test.gone-meanwhile", *listed(self)]
+    )
+    first = _open(tmp_path)
+    first.graphs.put(  # a page the other worker had written too
+        [VectorKey("a:1#0", "a.eth", False)], [_unit(0)]
+    )
+    second = _open(tmp_path)
+    assert first.moved_from_before == 4 and second.moved_from_before == 0
+    assert second.count() == 4 and second.store.count_passages() == 4
+    _assert_consistent(second)
