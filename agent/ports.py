@@ -148,7 +148,8 @@ class TextIndex(Protocol):
 
 
 class VectorIndex(Protocol):
-    """Chunk vectors with metadata, queryable by similarity."""
+    """Passages (chunks) of proposals with their vectors, queryable by similarity
+    (`agent.passage_index.PassageIndex` over the record store and a `Vectors` store)."""
 
     def replace(
         self, uid: str, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]

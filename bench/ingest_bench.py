@@ -48,7 +48,7 @@ from bench_common import (
     shared_data,
     timed,
 )
-from pipeline_standin import bench_standin
+from pipeline_standin import bench_standin, standin_vectors
 from rich.console import Console
 from search_report import render_search, render_standin
 from search_scale import (
@@ -534,6 +534,7 @@ def run(args: argparse.Namespace, home: Path, results: Json, console: Console) -
     chunks, vectors = bench_ingest(app, results, console)
     say(console, "index pipeline with a zero-cost embedder (old indexer, then new)")
     real = dict(zip((c.text for c in chunks), vectors.tolist(), strict=True))
+    real = standin_vectors(home, standin_archives(), app.embedder(), real)
     results["standin_pipeline"] = bench_standin(home, standin_archives(), app.embedder(), real)
     say(console, "re-ingest with nothing changed (in process, then a cold CLI process)")
     results["reingest"] = bench_reingest(ARCHIVE)

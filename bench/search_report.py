@@ -65,9 +65,10 @@ def render_search(console: Console, s: Json) -> None:
     caption = (
         "Vectors are SYNTHETIC: real MiniLM embeddings of the ENS chunks plus seeded Gaussian "
         f"noise (sigma {NOISE_SIGMA}, mean cosine {si['mean_cosine_to_real']}), over "
-        f"{si['spaces']} spaces. single: one collection, `where` on space; before: a full "
-        "collection per space; after: main collection + lean per-space graphs. "
-        "End-to-end rows include the query embedding."
+        f"{si['spaces']} spaces. single: one collection, `where` on space; before: texts "
+        "and metadata in a main collection + lean per-space graphs; after: bare vectors in "
+        "the same graphs, texts in the record store. End-to-end rows include the query "
+        "embedding."
     )
     title = f"Search at {si['chunks']:,} chunks, limit {s['limit']}"
     console.print(figure_table(title, rows, caption=caption))
