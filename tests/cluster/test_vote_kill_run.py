@@ -169,8 +169,14 @@ def test_a_steward_run_worker_killed_mid_vote_leaves_exactly_one_vote(
             victim.proc.wait(timeout=30)
             release.set()
             survivor = next(w for w in workers if w is not victim)
+            # Settling moves the intent, then the decision: wait for both, not the first.
             wait_until(
-                lambda: not IntentStore(store.engine).pending(), 120, "the vote to be settled"
+                lambda: (
+                    not IntentStore(store.engine).pending()
+                    and getattr(decisions.current("alice", uid), "status", None) == "cast"
+                ),
+                120,
+                "the vote to be settled",
             )
             final = decisions.current("alice", uid)
             assert final is not None and final.status == "cast", final
