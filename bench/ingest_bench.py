@@ -482,9 +482,12 @@ def bench_ingest(app: App, results: Json, console: Console) -> tuple[list[Chunk]
 def vector_agreement(app: App, chunks: list[Chunk], raw: np.ndarray) -> Json:
     """Cosine between what the pipeline stored and the raw baseline's vector, chunk by chunk."""
     stored: dict[str, Any] = {}
-    for col in app.index._all():  # type: ignore[attr-defined]
-        got = col.get(ids=[c.id for c in chunks], include=["embeddings"])
-        stored.update(zip(got["ids"], got["embeddings"], strict=True))
+    by_proposal: dict[str, list[Chunk]] = {}
+    for c in chunks:
+        by_proposal.setdefault(c.proposal_uid, []).append(c)
+    for uid, group in by_proposal.items():  # the index returns a proposal's vectors in order
+        ordered = sorted(group, key=lambda c: c.index)
+        stored.update(zip((c.id for c in ordered), app.index.vectors(uid), strict=True))
     mine = np.asarray([stored[c.id] for c in chunks], dtype=np.float32)
     cos = np.sum(mine * raw, axis=1) / (np.linalg.norm(mine, axis=1) * np.linalg.norm(raw, axis=1))
     return {
