@@ -148,12 +148,15 @@ class ChromaVectors:
 
     # ---- writes ------------------------------------------------------------------
     def put(self, keys: Sequence[VectorKey], vectors: Sequence[Sequence[float]]) -> None:
-        """Main first: after a crash between the two, the passage's next write or drop
-        reaches every home again, so the copies cannot drift for long."""
         by_home: dict[str, list[tuple[VectorKey, Sequence[float]]]] = {}
         for key, vector in zip(keys, vectors, strict=True):
             for home in self._homes(key):
                 by_home.setdefault(home, []).append((key, vector))
+        self._write_homes(by_home)
+
+    def _write_homes(self, by_home: dict[str, list[tuple[VectorKey, Sequence[float]]]]) -> None:
+        """Main first: after a crash between the two, the passage's next write or drop
+        reaches every home again, so the copies cannot drift for long."""
         for name in sorted(by_home, key=lambda n: n != self._main):
             self._upsert(name, by_home[name])
 
@@ -170,16 +173,19 @@ class ChromaVectors:
             else:
                 col.upsert(ids=ids, embeddings=vectors)
 
-    def drop(self, keys: Sequence[VectorKey]) -> None:
-        by_home: dict[str, list[str]] = {}
-        for key in keys:
-            for home in self._homes(key):
-                by_home.setdefault(home, []).append(key.id)
+    def _delete_homes(self, by_home: dict[str, list[str]]) -> None:
         for name, ids in by_home.items():
             col = self._get(name)
             if col is not None:
                 for start in range(0, len(ids), _MAX_BATCH):
                     col.delete(ids=ids[start : start + _MAX_BATCH])
+
+    def drop(self, keys: Sequence[VectorKey]) -> None:
+        by_home: dict[str, list[str]] = {}
+        for key in keys:
+            for home in self._homes(key):
+                by_home.setdefault(home, []).append(key.id)
+        self._delete_homes(by_home)
 
     def move(self, moves: Sequence[tuple[VectorKey, VectorKey]]) -> None:
         found = self._any([new.id for _, new in moves])
@@ -192,12 +198,8 @@ class ChromaVectors:
                 adds.setdefault(home, []).append((new, found[new.id]))
             for home in before - after:
                 drops.setdefault(home, []).append(old.id)
-        for name in sorted(adds, key=lambda n: n != self._main):
-            self._upsert(name, adds[name])
-        for name, ids in drops.items():
-            col = self._get(name)
-            if col is not None:
-                col.delete(ids=ids)
+        self._write_homes(adds)
+        self._delete_homes(drops)
 
     # ---- reads -------------------------------------------------------------------
     def _any(self, ids: Sequence[str]) -> dict[str, list[float]]:
